@@ -1,0 +1,42 @@
+# mcprod: every target sets up what it needs from a fresh clone.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: run test lint typecheck unit services-packages bench clean
+
+run: $(STAMP)
+	$(PY) -m reconciler.quickstart
+
+test: $(STAMP) node_modules/.installed services-packages
+	$(VENV)/bin/ruff check reconciler tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Debian packages for the real Slurm and the grid copy tools (root, as in CI).
+services-packages:
+	bash tests/services/install-packages.sh
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check reconciler tests bench
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+bench: $(STAMP) node_modules/.installed
+	for script in bench/*.py; do $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,3 @@
+from reconciler.cli.app import main
+
+main()

@@ -1,0 +1,99 @@
+"""The `mcprod` application and its single exit-code boundary.
+
+Exit codes: 0 success, 1 invalid input or a failed action (any `McprodError`),
+2 usage, 130 interrupted, 3 an unexpected error (traceback written to a log file,
+never to the terminal).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+import typer
+
+from reconciler.cli import (
+    db,
+    exactly,
+    generate,
+    import_jobs,
+    operator,
+    plan,
+    publish,
+    reconcile,
+    status,
+    validate,
+)
+from reconciler.errors import McprodError
+
+app = typer.Typer(
+    name="mcprod",
+    help="GitOps for SNO+ Monte Carlo production.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+
+@app.callback()
+def _root() -> None:
+    """GitOps for SNO+ Monte Carlo production."""
+
+
+for command_module in (
+    validate,
+    generate,
+    import_jobs,
+    publish,
+    db,
+    plan,
+    reconcile,
+    status,
+    exactly,
+    operator,
+):
+    command_module.register(app)
+
+
+def _crash_log(exc: BaseException) -> Path:
+    log_dir = Path(os.environ.get("MCPROD_LOG_DIR", tempfile.gettempdir()))
+    log_dir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="mcprod-crash-", suffix=".log", dir=log_dir)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write("".join(traceback.format_exception(exc)))
+    return Path(name)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and return the exit code instead of exiting (used by tests).
+
+    Typer's standalone mode already maps usage errors to 2 and `typer.Exit(n)` to n;
+    domain errors and bugs propagate out of it and are mapped here.
+    """
+    try:
+        app(args=argv, prog_name="mcprod")
+    except SystemExit as exc:
+        code = exc.code
+        if code is None:
+            return 0
+        return code if isinstance(code, int) else 1
+    except KeyboardInterrupt:
+        print("mcprod: interrupted", file=sys.stderr)
+        return 130
+    except McprodError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        log = _crash_log(exc)
+        print(f"mcprod: internal error ({type(exc).__name__}); details in {log}", file=sys.stderr)
+        return 3
+    return 0
+
+
+def main() -> None:
+    sys.exit(run())

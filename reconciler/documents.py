@@ -1,0 +1,77 @@
+"""Identities and shapes of the documents the reconciler writes (DESIGN.md, observed state).
+
+Job document fields (every writer and reader uses these names):
+
+    _id            job:<module>:r<run>:p<pass>
+    type           "job"
+    module, run, pass
+    campaign       campaign label (owner)
+    entry_key      hash of the entry's physics (see reconciler.expand)
+    index          position of the job within its entry (0-based)
+    commit         commit that declared it
+    labels         [campaign label]
+    rat_version, ratdb_tag
+    event_mode     number | time | run | run_number
+    events         events per job (-N), or None
+    duration_s     seconds per job (-T), or None
+    macro_path     macro path inside the RAT release
+    outputs        ["ratds", "ntuple", ...]; other_suffix
+    template       {name: value}
+    priority       int, larger first
+    paused         true while the campaign is paused (never submitted)
+    status         waiting reserved submitted running completed failed canceled deleted
+    created_at, updated_at   ISO-8601 UTC
+    site           site holding the current attempt, or None
+    attempt        number of the current attempt (0 before the first reservation)
+    backend_name   <job id>.a<attempt>
+    backend_id     id given by the batch system
+    not_before     ISO time before which a retried job is not submitted, or None
+    reason         last failure reason, or None
+    attempts       [{n, site, backend_name, backend_id, reserved_at, submitted_at,
+                     finished_at, status, exit_code, reason}]
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+JOB_STATUSES = (
+    "waiting",
+    "reserved",
+    "submitted",
+    "running",
+    "completed",
+    "failed",
+    "canceled",
+    "deleted",
+)
+ACTIVE_STATUSES = ("reserved", "submitted", "running")
+FINAL_STATUSES = ("completed", "canceled", "deleted")
+
+
+def job_id(module: str, run: int, pass_: int) -> str:
+    return f"job:{module}:r{run}:p{pass_}"
+
+
+def data_id(data_type: str, module: str, run: int, pass_: int) -> str:
+    return f"data:{data_type}:{module}:r{run}:p{pass_}"
+
+
+def campaign_status_id(label: str) -> str:
+    return f"campaign:{label}"
+
+
+def site_id(name: str) -> str:
+    return f"site:{name}"
+
+
+def catalogue_id(rat_version: str) -> str:
+    return f"production_information:{rat_version}"
+
+
+def backend_name(doc_id: str, attempt: int) -> str:
+    return f"{doc_id}.a{attempt}"
+
+
+def now_iso() -> str:
+    return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

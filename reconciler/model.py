@@ -1,0 +1,162 @@
+"""The declared model: immutable, typed records built from the repository's YAML.
+
+Records remember where they came from (`SourceRef`) so that any later error, in
+expansion, planning or at a site, can point at the YAML line that caused it.
+Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+EventMode = Literal["number", "time", "run", "run_number"]
+EVENT_MODES: tuple[EventMode, ...] = ("number", "time", "run", "run_number")
+CampaignState = Literal["active", "paused", "cancelled"]
+TimeFormat = Literal["day", "second"]
+TemplateValue = int | float | str
+OutputKind = Literal["ratds", "ntuple", "other_ratds", "other_ntuple"]
+
+SECONDS_PER = {"day": 86400, "second": 1}
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """A position in a repository file: path relative to the repo root, 1-based."""
+
+    file: str
+    line: int = 1
+    column: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Retry:
+    max_attempts: int = 3
+    on: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One `modules:` item of a campaign. Run lists are already resolved to numbers."""
+
+    module: str
+    index: int
+    source: SourceRef
+    n_ev: int | None = None
+    ev_per_run: int | None = None
+    t_run: int | float | None = None
+    t_format: TimeFormat | None = None
+    n_runs: int | None = None
+    run_numbers: tuple[int, ...] | None = None
+    runlist: str | None = None
+    template: Mapping[str, TemplateValue] = field(default_factory=dict)
+    priority: int | None = None
+
+
+@dataclass(frozen=True)
+class Campaign:
+    label: str
+    rat_version: str
+    source: SourceRef
+    modules: tuple[Entry, ...]
+    ratdb_tag: str | None = None
+    priority: int = 100
+    state: CampaignState = "active"
+    sites: tuple[str, ...] | None = None
+    retry: Retry = Retry()
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    dir: str
+    prefix: str
+
+
+@dataclass(frozen=True)
+class Override:
+    event_mode: EventMode | None = None
+    outputs: tuple[OutputKind, ...] | None = None
+    other_suffix: str | None = None
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    cpu_s_per_event: float
+    bytes_per_event: float
+
+
+@dataclass(frozen=True)
+class RatVersion:
+    version: str
+    env: str
+    source: SourceRef
+    phases: tuple[Phase, ...] = ()
+    internal_rate: tuple[str, ...] = ()
+    overrides: Mapping[str, Override] = field(default_factory=dict)
+    benchmarks: Mapping[str, Benchmark] = field(default_factory=dict)
+
+    def benchmark_for(self, module: str) -> tuple[Benchmark | None, bool]:
+        """The module's benchmark, and whether the `default` one was used."""
+        if module in self.benchmarks:
+            return self.benchmarks[module], False
+        return self.benchmarks.get("default"), True
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    type: Literal["local", "slurm", "dirac"]
+    options: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Storage:
+    base_url: str
+    se: str | None = None
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str
+    source: SourceRef
+    backend: BackendConfig
+    storage: Storage
+    enabled: bool = True
+    max_running: int = 100
+    rat_locations: Mapping[str, str] = field(default_factory=dict)
+    accepts: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class DeclaredRepo:
+    """Everything the repository declares, valid as a whole."""
+
+    root: Path
+    campaigns: Mapping[str, Campaign]
+    rat_versions: Mapping[str, RatVersion]
+    sites: Mapping[str, Site]
+    commit: str | None = None
+
+
+@dataclass(frozen=True)
+class ModuleInfo:
+    """One entry of a RAT version's module dictionary (production_information)."""
+
+    event_mode: EventMode
+    path: str
+    outputs: tuple[OutputKind, ...]
+    template: tuple[str, ...]
+    other_suffix: str | None = None
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    rat_version: str
+    modules: Mapping[str, ModuleInfo]
+    content_hash: str

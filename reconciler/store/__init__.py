@@ -1,0 +1,1 @@
+"""State stores: CouchDB over HTTP (production) and SQLite (embedded default)."""

@@ -1,0 +1,1 @@
+"""Session fixtures for the CouchDB-compatible test server (owner: store work)."""

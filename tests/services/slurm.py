@@ -1,0 +1,1 @@
+"""Session fixtures for the single-node Slurm (owner: backend work)."""
