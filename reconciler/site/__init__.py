@@ -1,0 +1,1 @@
+"""The site reconciler: one cycle of sync, heartbeat, monitor, retry and submit for one site."""
