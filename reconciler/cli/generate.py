@@ -1,7 +1,104 @@
-"""Placeholder: the `generate` command module; its owner replaces this file."""
+"""`mcprod generate`: the module catalogue of a RAT release, as JSON (and legacy .py)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from reconciler.catalogue.generate import build_catalogue, find_release_root
+from reconciler.catalogue.ratfile import load_rat_version
+from reconciler.catalogue.render import catalogue_json, file_stem, legacy_py
+from reconciler.errors import McprodError, errors_only, sort_diagnostics
+
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the application."""
+    app.command("generate")(generate)
+
+
+def generate(
+    rat_version: Annotated[
+        str, typer.Option("--rat-version", help="RAT version; reads rat-versions/<V>.yaml.")
+    ],
+    rat_root: Annotated[
+        Path | None,
+        typer.Option(
+            "--rat-root",
+            help="Root of the RAT release tree (default: the folder of the version's env script).",
+            file_okay=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Write production_information_<X_Y_Z>.json into this folder instead of "
+            "printing the JSON.",
+            file_okay=False,
+        ),
+    ] = None,
+    legacy: Annotated[
+        bool,
+        typer.Option(
+            "--legacy-py",
+            help="Also write production_information_<X_Y_Z>.py for legacy tools (needs --out).",
+        ),
+    ] = False,
+    repo: Annotated[
+        Path, typer.Option("--repo", help="Repository holding rat-versions/.", file_okay=False)
+    ] = Path("."),
+) -> None:
+    """Build the module catalogue of a RAT release from its phase dictionary."""
+    if legacy and out is None:
+        raise typer.BadParameter(
+            "--legacy-py writes a file: give --out DIR", param_hint="--legacy-py"
+        )
+    rat = load_rat_version(repo, rat_version)
+    release_root = rat_root if rat_root is not None else find_release_root(rat)
+    if release_root is None:
+        raise McprodError(
+            f"no RAT release found beside {rat.env} (from {rat.source.file}): "
+            "give the release folder with --rat-root DIR"
+        )
+    if not release_root.is_dir():
+        raise McprodError(f"--rat-root {release_root}: not a folder")
+    catalogue, diagnostics = build_catalogue(rat, release_root, repo)
+    for diagnostic in sort_diagnostics(diagnostics):
+        typer.echo(diagnostic.text(), err=True)
+    if catalogue is None:
+        count = len(errors_only(diagnostics))
+        noun = "error" if count == 1 else "errors"
+        typer.echo(f"generate: {count} {noun} in RAT {rat.version}; nothing written", err=True)
+        raise typer.Exit(1)
+    document = catalogue_json(catalogue)
+    if out is None:
+        typer.echo(document, nl=False)
+        return
+    stem = file_stem(catalogue.rat_version)
+    files = {out / f"{stem}.json": document}
+    if legacy:
+        files[out / f"{stem}.py"] = legacy_py(catalogue)
+    _write_all(files)
+    for path in files:
+        typer.echo(f"wrote {path}")
+
+
+def _write_all(files: dict[Path, str]) -> None:
+    """Write every file or none: each goes to a temporary file first, then is renamed."""
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, text in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            staged.append((temp, path))
+    except OSError as exc:
+        for temp, _ in staged:
+            os.unlink(temp)
+        raise McprodError(f"cannot write {exc.filename}: {exc.strerror}") from None
+    for temp, path in staged:
+        os.replace(temp, path)
