@@ -1,0 +1,151 @@
+"""Checks that need more than one file: names, versions, sites, duplicate entries.
+
+Pure: works on the parsed documents and records, reports into a sink.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Any
+
+from reconciler.config.paths import JsonPath, human_path, json_path
+from reconciler.config.yamlsource import YamlDoc
+from reconciler.errors import DiagnosticSink
+from reconciler.model import Campaign, Site
+
+
+@dataclass(frozen=True)
+class Located:
+    """A parsed file: its path relative to the repo root and its document."""
+
+    rel: str
+    doc: YamlDoc
+
+    def error(self, sink: DiagnosticSink, path: JsonPath, message: str) -> None:
+        line, column = self.doc.mark(path)
+        where = human_path(path, self.doc.data)
+        text = f"{where}: {message}" if where else message
+        sink.error(self.rel, line, column, text, json_path(path))
+
+    def warning(self, sink: DiagnosticSink, path: JsonPath, message: str) -> None:
+        line, column = self.doc.mark(path)
+        where = human_path(path, self.doc.data)
+        text = f"{where}: {message}" if where else message
+        sink.warning(self.rel, line, column, text, json_path(path))
+
+
+def did_you_mean(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def check_file_name(where: Located, key: str, kind: str, sink: DiagnosticSink) -> None:
+    """The file name (without .yaml) must equal the label / version / name."""
+    stem = where.rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    value = where.doc.data.get(key)
+    if isinstance(value, str) and value != stem:
+        where.error(
+            sink,
+            (key,),
+            f"{kind} {value!r} does not match the file name {stem!r}:"
+            " rename the file or change the value",
+        )
+
+
+def check_campaign_names(
+    where: Located,
+    campaign: Campaign,
+    rat_versions: list[str],
+    sites: list[str],
+    sink: DiagnosticSink,
+) -> None:
+    if campaign.rat_version not in rat_versions:
+        known = ", ".join(sorted(rat_versions)) or "none"
+        where.error(
+            sink,
+            ("rat_version",),
+            f"no rat-versions/{campaign.rat_version}.yaml declares RAT {campaign.rat_version}"
+            f" (declared: {known})",
+        )
+    for index, name in enumerate(campaign.sites or ()):
+        if name not in sites:
+            where.error(sink, ("sites", index), f"unknown site {name!r}{did_you_mean(name, sites)}")
+
+
+def _why_not(site: Site, campaign: Campaign) -> str | None:
+    if not site.enabled:
+        return f"{site.name} is disabled"
+    if campaign.rat_version not in site.rat_locations:
+        return f"{site.name} lacks {campaign.rat_version} in rat_locations"
+    if site.accepts is not None and not any(
+        fnmatchcase(campaign.label, pattern) for pattern in site.accepts
+    ):
+        return (
+            f"{site.name} does not accept {campaign.label!r} (accepts: {', '.join(site.accepts)})"
+        )
+    return None
+
+
+def check_site_coverage(
+    where: Located, campaign: Campaign, sites: Mapping[str, Site], sink: DiagnosticSink
+) -> None:
+    """Some enabled, allowed site must have the campaign's RAT version, or jobs wait forever."""
+    if campaign.state == "cancelled":
+        return
+    names = [n for n in campaign.sites if n in sites] if campaign.sites else sorted(sites)
+    reasons = []
+    for name in names:
+        reason = _why_not(sites[name], campaign)
+        if reason is None:
+            return
+        reasons.append(reason)
+    scope = "of the campaign's sites" if campaign.sites else "site"
+    detail = "; ".join(reasons) if reasons else "no site is declared in sites/"
+    where.error(
+        sink,
+        ("rat_version",),
+        f"no enabled {scope} can run RAT {campaign.rat_version} for this campaign,"
+        f" so its jobs would wait forever: {detail}",
+    )
+
+
+def _physics(entry: Mapping[str, Any]) -> tuple[object, ...]:
+    template = entry.get("template") or {}
+    return (
+        entry.get("module"),
+        tuple(sorted(template.items())),
+        entry.get("ev_per_run"),
+        entry.get("t_run"),
+        entry.get("t_format"),
+    )
+
+
+def check_duplicate_entries(where: Located, sink: DiagnosticSink) -> None:
+    """Two entries with the same module and physics would be one entry counted twice."""
+    first: dict[tuple[object, ...], int] = {}
+    for index, entry in enumerate(where.doc.data.get("modules") or ()):
+        key = _physics(entry)
+        if key in first:
+            where.error(
+                sink,
+                ("modules", index),
+                f"same module and physics (template, events per job, time per job)"
+                f" as modules[{first[key]}]: merge the two entries or change the physics",
+            )
+        else:
+            first[key] = index
+
+
+def check_site_versions(
+    where: Located, site: Site, rat_versions: list[str], sink: DiagnosticSink
+) -> None:
+    for version in site.rat_locations:
+        if version not in rat_versions:
+            where.warning(
+                sink,
+                ("rat_locations", version),
+                f"RAT {version} has no rat-versions/{version}.yaml: no campaign can use it here",
+            )

@@ -1,0 +1,287 @@
+"""Load and validate a repository: every YAML file, run lists, cross-file checks.
+
+All problems of a run are collected; a file with errors is left out of the model
+and of the checks that would only repeat its errors. The model is returned only
+when there are no errors at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler.config.crosscheck import (
+    Located,
+    check_campaign_names,
+    check_duplicate_entries,
+    check_file_name,
+    check_site_coverage,
+    check_site_versions,
+)
+from reconciler.config.modulecheck import check_entries_against
+from reconciler.config.paths import json_path
+from reconciler.config.records import build_campaign, build_entry, build_rat_version, build_site
+from reconciler.config.runlist import RunListProblem, read_run_list
+from reconciler.config.schema import Kind, schema_problems
+from reconciler.config.yamlsource import read_yaml_file
+from reconciler.errors import Diagnostic, DiagnosticSink, InvalidRepository
+from reconciler.model import Campaign, Catalogue, DeclaredRepo, Entry, RatVersion, Site
+
+FOLDERS: dict[Kind, str] = {"campaign": "campaigns", "rat-version": "rat-versions", "site": "sites"}
+_EXPECTED = {
+    "campaign": "a campaign mapping (label, rat_version, modules, ...)",
+    "rat-version": "a RAT version mapping (version, env, phases, ...)",
+    "site": "a site mapping (name, backend, rat_locations, storage, ...)",
+}
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class LoadResult:
+    repo: DeclaredRepo | None
+    diagnostics: list[Diagnostic]
+    files_checked: int
+
+
+@dataclass
+class _State:
+    root: Path
+    sink: DiagnosticSink = field(default_factory=DiagnosticSink)
+    files_checked: int = 0
+    # Stems of every declared file, valid or not, so one bad file does not cascade.
+    declared: dict[Kind, list[str]] = field(default_factory=dict)
+    valid: dict[Kind, list[Located]] = field(default_factory=dict)
+    run_lists: dict[Path, tuple[tuple[int, ...], bool]] = field(default_factory=dict)
+
+
+def _report(
+    sink: DiagnosticSink, rel: str, line: int, column: int, message: str, path: str
+) -> None:
+    sink.error(rel, line, column, message, path)
+
+
+def _load_kind(state: _State, kind: Kind) -> None:
+    folder = state.root / FOLDERS[kind]
+    state.declared[kind] = []
+    state.valid[kind] = []
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.iterdir()):
+        if not path.name.endswith(YAML_SUFFIXES) or path.name.startswith("."):
+            continue
+        rel = f"{FOLDERS[kind]}/{path.name}"
+        state.files_checked += 1
+        state.declared[kind].append(path.name.rsplit(".", 1)[0])
+        doc, problems = read_yaml_file(path, _EXPECTED[kind])
+        errors_before = len(state.sink.items)
+        for problem in problems:
+            _report(
+                state.sink,
+                rel,
+                problem.line,
+                problem.column,
+                problem.message,
+                json_path(problem.path),
+            )
+        if doc is None:
+            continue
+        for location, pointer, message in schema_problems(kind, doc):
+            line, column = doc.mark(location)
+            _report(state.sink, rel, line, column, message, pointer)
+        if len(state.sink.items) == errors_before:
+            state.valid[kind].append(Located(rel, doc))
+
+
+def _resolve_run_list(
+    state: _State, where: Located, index: int, name: str
+) -> tuple[int, ...] | None:
+    """The runs of an entry's runlist, or None after reporting why not."""
+    path_key: tuple[str | int, ...] = ("modules", index, "runlist")
+    if Path(name).is_absolute():
+        where.error(
+            state.sink, path_key, f"{name!r} must be a path relative to the repository root"
+        )
+        return None
+    root = state.root.resolve()
+    target = (root / name).resolve()
+    if not target.is_relative_to(root):
+        where.error(state.sink, path_key, f"{name!r} points outside the repository")
+        return None
+    if not target.exists():
+        where.error(state.sink, path_key, f"{name} does not exist")
+        return None
+    if not target.is_file():
+        where.error(state.sink, path_key, f"{name} is a directory, expected a run list file")
+        return None
+    if target not in state.run_lists:
+        state.files_checked += 1
+        runs, problems = read_run_list(target)
+        rel = target.relative_to(root).as_posix()
+        for problem in problems:
+            _report_run_list(state.sink, rel, problem)
+        if not runs and not problems:
+            where.error(state.sink, path_key, f"{name} holds no run numbers")
+        state.run_lists[target] = (runs, bool(problems) or not runs)
+    runs, bad = state.run_lists[target]
+    return None if bad else runs
+
+
+def _report_run_list(sink: DiagnosticSink, rel: str, problem: RunListProblem) -> None:
+    sink.error(rel, problem.line, problem.column, problem.message, "$")
+
+
+def _campaign(state: _State, where: Located) -> Campaign | None:
+    entries: list[Entry] = []
+    ok = True
+    for index, data in enumerate(where.doc.data["modules"]):
+        runs: tuple[int, ...] | None = None
+        if "run_numbers" in data:
+            runs = tuple(data["run_numbers"])
+        elif "runlist" in data:
+            runs = _resolve_run_list(state, where, index, data["runlist"])
+            ok = ok and runs is not None
+        entries.append(build_entry(where.rel, where.doc, index, data, runs))
+    return build_campaign(where.rel, where.doc, tuple(entries)) if ok else None
+
+
+def _catalogue_for(
+    rat: RatVersion,
+    where: Located,
+    rat_roots: Mapping[str, Path],
+    repo_root: Path,
+    sink: DiagnosticSink,
+) -> Catalogue | None:
+    """The version's catalogue from --rat-root or its env path; warn once when there is none."""
+    release = rat_roots.get(rat.version)
+    if release is None:
+        try:
+            from reconciler.catalogue.generate import find_release_root
+        except ImportError:
+            release = None
+        else:
+            release = find_release_root(rat)
+    if release is None:
+        where.warning(
+            sink,
+            ("env",),
+            f"module checks for RAT {rat.version} were skipped: no release found from env"
+            f" {rat.env} (pass --rat-root {rat.version}=DIR to check modules)",
+        )
+        return None
+    from reconciler.catalogue.generate import build_catalogue
+
+    catalogue, found = build_catalogue(rat, release, repo_root)
+    sink.items.extend(found)
+    return catalogue
+
+
+def _git_commit(root: Path) -> str | None:
+    if not (root / ".git").exists():
+        return None
+    import git  # slow to import; only needed for a git checkout
+
+    try:
+        return str(git.Repo(root).head.commit.hexsha)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError):
+        return None
+
+
+def validate_repository(
+    root: Path, *, rat_roots: Mapping[str, Path] | None = None, check_modules: bool = True
+) -> LoadResult:
+    """Everything `mcprod validate` reports, plus the model when it is valid."""
+    state = _State(root)
+    if not root.is_dir():
+        state.sink.error(str(root), 1, 1, "no such directory: pass --repo with a repository folder")
+        return LoadResult(None, state.sink.items, 0)
+    if not any((root / folder).is_dir() for folder in FOLDERS.values()):
+        state.sink.error(
+            str(root),
+            1,
+            1,
+            "not an mcprod repository: no campaigns/, rat-versions/ or sites/ folder",
+        )
+        return LoadResult(None, state.sink.items, 0)
+    for kind in FOLDERS:
+        _load_kind(state, kind)
+    sink = state.sink
+
+    rat_versions: dict[str, RatVersion] = {}
+    rat_files: dict[str, Located] = {}
+    for where in state.valid["rat-version"]:
+        check_file_name(where, "version", "version", sink)
+        rat = build_rat_version(where.rel, where.doc)
+        rat_versions[rat.version] = rat
+        rat_files[rat.version] = where
+    sites: dict[str, Site] = {}
+    for where in state.valid["site"]:
+        check_file_name(where, "name", "name", sink)
+        site = build_site(where.rel, where.doc)
+        sites[site.name] = site
+        check_site_versions(where, site, state.declared["rat-version"], sink)
+    all_sites_valid = len(sites) == len(state.declared["site"])
+
+    campaigns: dict[str, Campaign] = {}
+    checked: list[tuple[Located, Campaign]] = []
+    for where in state.valid["campaign"]:
+        check_file_name(where, "label", "label", sink)
+        check_duplicate_entries(where, sink)
+        campaign = _campaign(state, where)
+        if campaign is None:
+            continue
+        campaigns[campaign.label] = campaign
+        check_campaign_names(
+            where, campaign, state.declared["rat-version"], state.declared["site"], sink
+        )
+        if all_sites_valid and campaign.rat_version in state.declared["rat-version"]:
+            check_site_coverage(where, campaign, sites, sink)
+        checked.append((where, campaign))
+
+    if check_modules:
+        _check_modules(checked, rat_versions, rat_files, rat_roots or {}, root, sink)
+
+    repo = None
+    if not sink.has_errors():
+        repo = DeclaredRepo(root, campaigns, rat_versions, sites, commit=_git_commit(root))
+    return LoadResult(repo, sink.items, state.files_checked)
+
+
+def _check_modules(
+    checked: list[tuple[Located, Campaign]],
+    rat_versions: Mapping[str, RatVersion],
+    rat_files: Mapping[str, Located],
+    rat_roots: Mapping[str, Path],
+    root: Path,
+    sink: DiagnosticSink,
+) -> None:
+    by_version: dict[str, list[Located]] = {}
+    for where, campaign in checked:
+        by_version.setdefault(campaign.rat_version, []).append(where)
+    for version in sorted(by_version):
+        rat = rat_versions.get(version)
+        if rat is None:
+            continue  # reported already: undeclared or invalid version file
+        catalogue = _catalogue_for(rat, rat_files[version], rat_roots, root, sink)
+        if catalogue is None:
+            continue
+        for where in by_version[version]:
+            check_entries_against(where, catalogue, sink)
+
+
+def load_repository(
+    root: Path, *, rat_roots: Mapping[str, Path] | None = None, check_modules: bool = True
+) -> tuple[DeclaredRepo | None, list[Diagnostic]]:
+    """The declared model (None when there are errors) and every diagnostic."""
+    result = validate_repository(root, rat_roots=rat_roots, check_modules=check_modules)
+    return result.repo, result.diagnostics
+
+
+def require_valid(
+    root: Path, *, rat_roots: Mapping[str, Path] | None = None, check_modules: bool = True
+) -> DeclaredRepo:
+    """The declared model, or `InvalidRepository` carrying every diagnostic."""
+    repo, diagnostics = load_repository(root, rat_roots=rat_roots, check_modules=check_modules)
+    if repo is None:
+        raise InvalidRepository(diagnostics)
+    return repo

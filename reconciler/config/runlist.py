@@ -1,0 +1,90 @@
+"""Run list files: one positive run number per line, `#` comments and blank lines allowed.
+
+Run lists can hold thousands of runs and are shared by many campaigns, so the
+common case (digits only, one per line) is parsed in bulk and a line-by-line pass
+runs only to find what is wrong or when comments are present.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_RUN = 10**9
+
+
+@dataclass(frozen=True)
+class RunListProblem:
+    line: int
+    column: int
+    message: str
+
+
+def _fast_parse(text: str) -> tuple[int, ...] | None:
+    """Digits-only files without comments; None when the careful parser must look."""
+    if "#" in text:
+        return None
+    lines = text.split()
+    if len(lines) != len(text.splitlines()) - text.splitlines().count(""):
+        return None
+    if not all(line.isascii() and line.isdigit() for line in lines):
+        return None
+    runs = tuple(map(int, lines))
+    if len(set(runs)) != len(runs) or any(run < 1 or run > MAX_RUN for run in runs):
+        return None
+    return runs
+
+
+def parse_run_list(text: str) -> tuple[tuple[int, ...], list[RunListProblem]]:
+    """The run numbers in file order, and every problem with its line."""
+    fast = _fast_parse(text)
+    if fast is not None:
+        return fast, []
+    runs: list[int] = []
+    first_line: dict[int, int] = {}
+    problems: list[RunListProblem] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        content = raw.split("#", 1)[0]
+        token = content.strip()
+        if not token:
+            continue
+        column = len(content) - len(content.lstrip()) + 1
+        if not (token.isascii() and token.isdigit()):
+            what = "one run number per line" if " " in token or "\t" in token else None
+            problems.append(
+                RunListProblem(
+                    number,
+                    column,
+                    f"expected {what}, got {token!r}"
+                    if what
+                    else f"expected a positive run number, got {token!r}",
+                )
+            )
+            continue
+        run = int(token)
+        if run < 1 or run > MAX_RUN:
+            problems.append(
+                RunListProblem(number, column, f"run number {token} is out of range (1 to 10^9)")
+            )
+            continue
+        if run in first_line:
+            problems.append(
+                RunListProblem(
+                    number, column, f"run {run} is listed twice (first at line {first_line[run]})"
+                )
+            )
+            continue
+        first_line[run] = number
+        runs.append(run)
+    return tuple(runs), problems
+
+
+def read_run_list(path: Path) -> tuple[tuple[int, ...], list[RunListProblem]]:
+    """Read and parse a run list file that is known to exist and to be a file."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        return (), [RunListProblem(line, 1, "not UTF-8 text: save the run list as UTF-8")]
+    return parse_run_list(text)

@@ -1,0 +1,224 @@
+"""Read one YAML file into plain data plus the position of every key and item.
+
+PyYAML's composer keeps a mark (line, column) on every node; the usual loaders
+throw them away. Here the node tree is converted by hand so that each key of a
+mapping and each item of a list keeps its position, keyed by its JSON path, and so
+that problems PyYAML accepts silently (duplicate keys, keys that are numbers,
+credential-like keys) become diagnostics. Every failure is one clear diagnostic,
+never an exception.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reconciler.config.paths import JsonPath, human_path
+
+try:  # the C loader is several times faster; fall back when libyaml is absent
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on the PyYAML build
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
+CREDENTIAL_KEY = re.compile(
+    r"(^|[_.-])(password|passwd|passphrase|secret|token|private[_-]?key|api[_-]?key"
+    r"|access[_-]?key|secret[_-]?key|credentials?|proxy[_-]?cert)($|[_.-])",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Problem:
+    """A problem found while reading, before the file's kind is known."""
+
+    path: JsonPath
+    line: int
+    column: int
+    message: str
+
+
+@dataclass
+class YamlDoc:
+    """A YAML document as plain data, with 1-based positions by JSON path.
+
+    `marks[path]` is where the key (for a mapping member) or the item (for a list
+    member) starts; `marks[()]` is the start of the document. `number_text` keeps the
+    source text of numeric scalars so that messages quote exactly what was written.
+    """
+
+    data: Any
+    marks: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
+    value_marks: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
+    number_text: dict[JsonPath, str] = field(default_factory=dict)
+
+    def mark(self, path: JsonPath) -> tuple[int, int]:
+        """Position of the nearest node on `path` that has one."""
+        while path not in self.marks:
+            path = path[:-1]
+        return self.marks[path]
+
+    def value_mark(self, path: JsonPath) -> tuple[int, int]:
+        return self.value_marks.get(path) or self.mark(path)
+
+
+class _Converter:
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+        self.doc = YamlDoc(data=None)
+        self.problems: list[Problem] = []
+
+    def problem(self, path: JsonPath, node: yaml.Node, message: str) -> None:
+        self.problems.append(
+            Problem(path, node.start_mark.line + 1, node.start_mark.column + 1, message)
+        )
+
+    def convert(self, node: yaml.Node, path: JsonPath) -> Any:
+        self.doc.value_marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            items = []
+            for index, item in enumerate(node.value):
+                item_path = (*path, index)
+                self.doc.marks[item_path] = (item.start_mark.line + 1, item.start_mark.column + 1)
+                items.append(self.convert(item, item_path))
+            return items
+        if node.tag == _STR:
+            return node.value
+        if node.tag in _NUMBER_TAGS:
+            self.doc.number_text[path] = node.value
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            self.problem(path, node, f"{human_path(path) or 'value'}: {exc}")
+            return None
+
+    def _mapping(self, node: yaml.MappingNode, path: JsonPath) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        first_seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = self._key(key_node, path)
+            if key is None:
+                continue
+            key_path = (*path, key)
+            where = human_path(key_path)
+            if key in first_seen:
+                self.problem(
+                    key_path,
+                    key_node,
+                    f"{where}: duplicate key (first at line {first_seen[key]}): keep only one",
+                )
+                continue
+            first_seen[key] = key_node.start_mark.line + 1
+            if CREDENTIAL_KEY.search(key):
+                self.problem(
+                    key_path,
+                    key_node,
+                    f"{where}: looks like a credential; secrets never go in the repository"
+                    " (a site reads them from its environment or a file only it can read)",
+                )
+                continue
+            self.doc.marks[key_path] = (
+                key_node.start_mark.line + 1,
+                key_node.start_mark.column + 1,
+            )
+            result[key] = self.convert(value_node, key_path)
+        return result
+
+    def _key(self, key_node: yaml.Node, path: JsonPath) -> str | None:
+        where = human_path(path)
+        prefix = f"{where}: " if where else ""
+        if key_node.tag == _MERGE:
+            self.problem(
+                path, key_node, f"{prefix}merge keys (<<) are not supported: write the fields out"
+            )
+            return None
+        if not isinstance(key_node, yaml.ScalarNode):
+            self.problem(
+                path, key_node, f"{prefix}a key must be a plain string, not a list or mapping"
+            )
+            return None
+        if key_node.tag in _NUMBER_TAGS:
+            text = str(key_node.value)
+            self.problem(
+                path,
+                key_node,
+                f'{prefix}key {text} is a number, keys must be strings: quote it ("{text}")',
+            )
+            return text
+        if key_node.tag != _STR:
+            text = str(key_node.value)
+            self.problem(path, key_node, f"{prefix}key {text!r} must be a string: quote it")
+            return text
+        return str(key_node.value)
+
+
+def _decode(raw: bytes) -> tuple[str | None, Problem | None]:
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        return None, Problem(
+            (),
+            line,
+            column,
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x}): save the file as UTF-8",
+        )
+
+
+def _yaml_error(exc: yaml.YAMLError) -> Problem:
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        what = exc.problem or "malformed YAML"
+        context = ""
+        if exc.context and exc.context_mark is not None:
+            context = f" ({exc.context} at line {exc.context_mark.line + 1})"
+        return Problem((), mark.line + 1, mark.column + 1, f"invalid YAML: {what}{context}")
+    return Problem((), 1, 1, f"invalid YAML: {exc}")
+
+
+def parse_yaml_text(text: str, expected: str) -> tuple[YamlDoc | None, list[Problem]]:
+    """Parse YAML text; `expected` names what the top level should be, for messages."""
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.YAMLError as exc:
+        return None, [_yaml_error(exc)]
+    finally:
+        loader.dispose()
+    if root is None:
+        return None, [Problem((), 1, 1, f"empty file: expected {expected}")]
+    if not isinstance(root, yaml.MappingNode):
+        kind = "a list" if isinstance(root, yaml.SequenceNode) else "a single value"
+        line, column = root.start_mark.line + 1, root.start_mark.column + 1
+        return None, [
+            Problem((), line, column, f"expected {expected} at the top level, got {kind}")
+        ]
+    converter = _Converter(_Loader(""))
+    converter.doc.marks[()] = (root.start_mark.line + 1, root.start_mark.column + 1)
+    converter.doc.data = converter.convert(root, ())
+    return converter.doc, converter.problems
+
+
+def read_yaml_file(path: Path, expected: str) -> tuple[YamlDoc | None, list[Problem]]:
+    """Read and parse one file; a directory, unreadable or non-UTF-8 file is one problem."""
+    if path.is_dir():
+        return None, [Problem((), 1, 1, f"is a directory, expected a YAML file holding {expected}")]
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem((), 1, 1, f"cannot read the file: {exc.strerror or exc}")]
+    text, problem = _decode(raw)
+    if text is None:
+        assert problem is not None
+        return None, [problem]
+    return parse_yaml_text(text, expected)
