@@ -29,6 +29,7 @@ def generate(
             "--rat-root",
             help="Root of the RAT release tree (default: the folder of the version's env script).",
             file_okay=False,
+            exists=True,
         ),
     ] = None,
     out: Annotated[
@@ -63,8 +64,6 @@ def generate(
             f"no RAT release found beside {rat.env} (from {rat.source.file}): "
             "give the release folder with --rat-root DIR"
         )
-    if not release_root.is_dir():
-        raise McprodError(f"--rat-root {release_root}: not a folder")
     catalogue, diagnostics = build_catalogue(rat, release_root, repo)
     for diagnostic in sort_diagnostics(diagnostics):
         typer.echo(diagnostic.text(), err=True)
