@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.store.open import open_store
 from tests.services.couchserver import CouchServerError, http_json, start_pouchdb_server
 
 
@@ -52,7 +53,10 @@ def couch_db_url(couch_server_url: str) -> Iterator[str]:
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path}/state.db"
+    """URL of a new, empty SQLite state database (created, as `couch_db_url` is)."""
+    url = f"sqlite:///{tmp_path}/state.db"
+    open_store(url, tmp_path, create=True).close()
+    return url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("couch", marks=pytest.mark.couch)])

@@ -1,0 +1,85 @@
+"""CouchDB view collation as sortable bytes.
+
+`sort_key(value)` maps a JSON value to bytes whose plain byte order (memcmp, as
+SQLite compares BLOBs) is CouchDB's view order:
+null < false < true < numbers < strings < arrays < objects; arrays element by
+element, a shorter prefix first; objects member by member (name, then value).
+Because the bytes sort natively, the SQLite store keeps an index on them and answers
+key ranges with plain SQL comparisons.
+
+Strings compare by Unicode code point, as pouchdb-server (the test server) does.
+Real CouchDB uses ICU collation, which differs for mixed case and punctuation
+("a" < "B" there); the views' keys (statuses, module names, ISO times, labels) are
+compared for grouping and ranges, where both orders agree on what matters.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+_NULL = b"\x01"
+_FALSE = b"\x02"
+_TRUE = b"\x03"
+_NUMBER = b"\x04"
+_STRING = b"\x05"
+_ARRAY = b"\x06"
+_OBJECT = b"\x07"
+_END = b"\x00"  # ends strings, arrays and objects; lower than every type tag
+
+# The highest possible key: an object sorts after everything else, and this one
+# after every other object (its first byte after the tag beats any member).
+MAX_KEY = _OBJECT + b"\xff"
+
+
+def sort_key(value: Any) -> bytes:
+    parts: list[bytes] = []
+    _encode(value, parts)
+    return b"".join(parts)
+
+
+def compare(a: Any, b: Any) -> int:
+    """-1, 0 or 1 as CouchDB would order the two keys."""
+    ka, kb = sort_key(a), sort_key(b)
+    return (ka > kb) - (ka < kb)
+
+
+def _encode(value: Any, out: list[bytes]) -> None:
+    if value is None:
+        out.append(_NULL)
+    elif value is False:
+        out.append(_FALSE)
+    elif value is True:
+        out.append(_TRUE)
+    elif isinstance(value, int | float):
+        out.append(_NUMBER + _number_bytes(float(value)))
+    elif isinstance(value, str):
+        out.append(_STRING + _string_bytes(value))
+    elif isinstance(value, list | tuple):
+        out.append(_ARRAY)
+        for item in value:
+            _encode(item, out)
+        out.append(_END)
+    elif isinstance(value, dict):
+        out.append(_OBJECT)
+        for name, item in value.items():
+            out.append(_string_bytes(str(name)))
+            _encode(item, out)
+        out.append(_END)
+    else:
+        raise TypeError(f"not a JSON value: {value!r}")
+
+
+def _number_bytes(number: float) -> bytes:
+    """IEEE-754 big-endian, sign bit flipped for positives and all bits for negatives."""
+    if number == 0:
+        number = 0.0  # -0.0 and 0.0 are the same key
+    (bits,) = struct.unpack(">Q", struct.pack(">d", number))
+    bits = bits ^ 0xFFFFFFFFFFFFFFFF if bits >> 63 else bits | (1 << 63)
+    return struct.pack(">Q", bits)
+
+
+def _string_bytes(text: str) -> bytes:
+    """UTF-8 (whose byte order is code-point order); NUL escaped so the terminator stays lowest."""
+    raw = text.encode("utf-8", "surrogatepass").replace(b"\x00", b"\x00\xff")
+    return raw + b"\x00\x00"

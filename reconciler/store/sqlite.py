@@ -1,0 +1,380 @@
+"""The embedded store: CouchDB semantics in one SQLite file.
+
+Documents live in `docs` (body as JSON, revision `N-<md5>`, a change sequence);
+every write runs the views' Python map functions (reconciler.store.views) in the
+same transaction and stores their rows in `view_rows`, keyed by the collation bytes
+of reconciler.store.collate, so key ranges and ordering are plain SQL on an index.
+Writes take `BEGIN IMMEDIATE` (one writer at a time across processes; others wait
+up to the busy timeout), which makes compare-and-set exact with several processes
+on one file. WAL mode lets readers run while a writer works.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import stat
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import Conflict, StoreError
+from reconciler.store.base import Change, Changes, CreateResult, Doc, ViewRow, WriteResult
+from reconciler.store.collate import MAX_KEY, sort_key
+from reconciler.store.viewquery import ViewQuery, reduce_count
+from reconciler.store.views import DESIGN_ID, VIEWS, VIEWS_BY_NAME, design_document, python_map
+
+BUSY_TIMEOUT_S = 60.0
+_CONFLICT = "Document update conflict."
+_MAPS = [(spec.name, python_map(spec)) for spec in VIEWS]
+# Changes whenever a view definition changes: the stored rows are then rebuilt.
+VIEWS_VERSION = hashlib.sha256(
+    json.dumps(design_document(), sort_keys=True).encode("utf-8")
+).hexdigest()
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS docs (
+    id   TEXT PRIMARY KEY,
+    rev  TEXT NOT NULL,
+    seq  INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS docs_by_seq ON docs (seq);
+CREATE TABLE IF NOT EXISTS view_rows (
+    view  TEXT NOT NULL,
+    key   BLOB NOT NULL,
+    id    TEXT NOT NULL,
+    n     INTEGER NOT NULL,
+    key_json   TEXT NOT NULL,
+    value_json TEXT NOT NULL,
+    PRIMARY KEY (view, key, id, n)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS view_rows_by_id ON view_rows (id);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _next_rev(old_rev: str | None, body_json: str) -> str:
+    generation = int(old_rev.split("-", 1)[0]) + 1 if old_rev else 1
+    digest = hashlib.md5(((old_rev or "") + body_json).encode("utf-8"), usedforsecurity=False)
+    return f"{generation}-{digest.hexdigest()}"
+
+
+def _body_of(doc: Doc) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if k not in ("_id", "_rev")}
+
+
+class SqliteStore:
+    """A `Store` on one SQLite file (see the module docstring)."""
+
+    def __init__(self, path: Path, *, create: bool = False) -> None:
+        self.path = path
+        self._display = f"sqlite:///{path}"
+        self._check_file(create)
+        try:
+            self._conn = sqlite3.connect(
+                str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            has_docs = self._conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='docs'"
+            ).fetchone()
+            if not has_docs and not create:
+                raise StoreError(
+                    f"{self._display}: the state database is not initialised;"
+                    " run `mcprod db init` first"
+                )
+            with self._write() as cur:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        cur.execute(statement)
+                self._refresh_views(cur)
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from None
+
+    # ---- opening and errors ------------------------------------------------------------
+
+    def _check_file(self, create: bool) -> None:
+        if not self.path.exists():
+            if not create:
+                raise StoreError(
+                    f"{self._display}: no state database here; run `mcprod db init` to create it"
+                )
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"{self._display}: cannot create its folder: {exc.strerror}"
+                ) from None
+            return
+        mode = self.path.stat().st_mode
+        # Checked on the mode bits too: root may write anything, but a file someone made
+        # read-only is a decision to respect, not to override.
+        writable_bits = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+        if not os.access(self.path, os.W_OK) or not mode & writable_bits:
+            raise StoreError(
+                f"{self._display}: the state database is read-only (mode {stat.S_IMODE(mode):04o});"
+                " make it writable"
+            )
+
+    def _error(self, exc: sqlite3.DatabaseError) -> StoreError:
+        text = str(exc)
+        if "not a database" in text or "malformed" in text:
+            return StoreError(f"{self._display}: not a SQLite database ({text})")
+        if "readonly" in text or "read-only" in text:
+            return StoreError(f"{self._display}: the state database is read-only ({text})")
+        if "locked" in text or "busy" in text:
+            return StoreError(
+                f"{self._display}: database stayed locked for {BUSY_TIMEOUT_S:.0f} s ({text})"
+            )
+        return StoreError(f"{self._display}: {text}")
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Cursor]:
+        cur = self._conn.cursor()
+        try:
+            cur.execute("BEGIN IMMEDIATE")
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from None
+        try:
+            yield cur
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        try:
+            cur.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            cur.execute("ROLLBACK")
+            raise self._error(exc) from None
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Cursor]:
+        """A read transaction, so that multi-statement reads see one snapshot."""
+        cur = self._conn.cursor()
+        try:
+            cur.execute("BEGIN")
+            yield cur
+        except sqlite3.DatabaseError as exc:
+            cur.execute("ROLLBACK")
+            raise self._error(exc) from None
+        cur.execute("COMMIT")
+
+    def _refresh_views(self, cur: sqlite3.Cursor) -> None:
+        row = cur.execute("SELECT value FROM meta WHERE name='views_version'").fetchone()
+        if row and row[0] == VIEWS_VERSION:
+            return
+        cur.execute("DELETE FROM view_rows")
+        for doc_id, rev, body in cur.execute("SELECT id, rev, body FROM docs").fetchall():
+            self._index(cur, {"_id": doc_id, "_rev": rev, **json.loads(body)}, replace=False)
+        cur.execute(
+            "INSERT OR REPLACE INTO meta (name, value) VALUES ('views_version', ?)",
+            (VIEWS_VERSION,),
+        )
+
+    # ---- Store protocol ----------------------------------------------------------------
+
+    @property
+    def display_url(self) -> str:
+        return self._display
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def get(self, doc_id: str) -> Doc | None:
+        with self._read() as cur:
+            return self._get(cur, doc_id)
+
+    def get_many(self, doc_ids: Sequence[str]) -> list[Doc | None]:
+        with self._read() as cur:
+            return [self._get(cur, doc_id) for doc_id in doc_ids]
+
+    def create(self, doc: Doc) -> CreateResult:
+        with self._write() as cur:
+            existing = self._get(cur, doc["_id"])
+            if existing is not None:
+                return CreateResult(created=False, doc=existing)
+            return CreateResult(created=True, doc=self._put(cur, doc, None))
+
+    def update(self, doc: Doc) -> Doc:
+        with self._write() as cur:
+            current = self._current_rev(cur, doc["_id"])
+            if current != doc.get("_rev"):
+                raise Conflict(doc["_id"])
+            return self._put(cur, doc, current)
+
+    def bulk_create(self, docs: Sequence[Doc]) -> list[WriteResult]:
+        return self._bulk(docs, compare_rev=False)
+
+    def bulk_update(self, docs: Sequence[Doc]) -> list[WriteResult]:
+        return self._bulk(docs, compare_rev=True)
+
+    def _bulk(self, docs: Sequence[Doc], *, compare_rev: bool) -> list[WriteResult]:
+        """As CouchDB's `_bulk_docs`: each document succeeds or conflicts on its own.
+        Creating an existing id conflicts; updating needs the current `_rev`."""
+        results: list[WriteResult] = []
+        with self._write() as cur:
+            for doc in docs:
+                doc_id = doc["_id"]
+                current = self._current_rev(cur, doc_id)
+                wanted = doc.get("_rev") if compare_rev else None
+                if current != wanted:
+                    results.append(WriteResult(doc_id, False, error="conflict", reason=_CONFLICT))
+                    continue
+                written = self._put(cur, doc, current)
+                results.append(WriteResult(doc_id, ok=True, rev=written["_rev"]))
+        return results
+
+    def view(
+        self,
+        name: str,
+        *,
+        key: Any = None,
+        keys: Sequence[Any] | None = None,
+        startkey: Any = None,
+        endkey: Any = None,
+        reduce: bool | None = None,
+        group_level: int | None = None,
+        include_docs: bool = False,
+        limit: int | None = None,
+        skip: int = 0,
+        descending: bool = False,
+    ) -> list[ViewRow]:
+        query = ViewQuery.build(
+            name, key=key, keys=keys, startkey=startkey, endkey=endkey, reduce=reduce,
+            group_level=group_level, include_docs=include_docs, limit=limit, skip=skip,
+            descending=descending, has_reduce=self._has_reduce(name),
+        )
+        view_name = name.split("/", 1)[1]
+        with self._read() as cur:
+            self._check_installed(cur, name)
+            if query.keys is not None:
+                rows: list[ViewRow] = []
+                for one in query.keys:
+                    rows.extend(self._select(cur, view_name, one, one, query.descending))
+            else:
+                low = query.low
+                high = query.high
+                rows = self._select(cur, view_name, low, high, query.descending)
+            if query.reduce:
+                grouped = reduce_count(rows, query.group_level, by_key=query.keys is not None)
+                return query.page(grouped)
+            rows = query.page(rows)
+            if query.include_docs:
+                rows = [
+                    ViewRow(r.id, r.key, r.value, self._get(cur, r.id) if r.id else None)
+                    for r in rows
+                ]
+            return rows
+
+    def _has_reduce(self, name: str) -> bool:
+        design, _, view_name = name.partition("/")
+        spec = VIEWS_BY_NAME.get(view_name)
+        if design != "mcprod" or spec is None:
+            raise StoreError(f"{self._display}: no view named {name}")
+        return spec.reduce is not None
+
+    def _check_installed(self, cur: sqlite3.Cursor, name: str) -> None:
+        design = self._get(cur, DESIGN_ID)
+        view_name = name.split("/", 1)[1]
+        if design is None or view_name not in (design.get("views") or {}):
+            raise StoreError(
+                f"{self._display}: view {name} is not installed; run `mcprod db init`"
+            )
+
+    def _select(
+        self, cur: sqlite3.Cursor, view: str, low: Any, high: Any, descending: bool
+    ) -> list[ViewRow]:
+        """Rows with low <= key <= high (None: unbounded), in view order."""
+        low_key = b"" if low is None else sort_key(low)
+        high_key = MAX_KEY if high is None else sort_key(high)
+        order = "DESC" if descending else "ASC"
+        sql = (
+            "SELECT id, key_json, value_json FROM view_rows"
+            " WHERE view = ? AND key >= ? AND key <= ?"
+            f" ORDER BY key {order}, id {order}, n {order}"
+        )
+        return [
+            ViewRow(doc_id, json.loads(k), json.loads(v))
+            for doc_id, k, v in cur.execute(sql, (view, low_key, high_key))
+        ]
+
+    def changes(
+        self, since: str | None = None, limit: int | None = None, include_docs: bool = False
+    ) -> Changes:
+        try:
+            after = int(since) if since else 0
+        except ValueError:
+            raise StoreError(
+                f"{self._display}: not a change sequence of this store: {since!r}"
+            ) from None
+        sql = "SELECT id, rev, seq, body FROM docs WHERE seq > ? ORDER BY seq"
+        params: tuple[int, ...] = (after,)
+        if limit is not None:
+            sql += " LIMIT ?"
+            params = (after, limit)
+        with self._read() as cur:
+            rows = cur.execute(sql, params).fetchall()
+        results = tuple(
+            Change(
+                id=doc_id,
+                seq=str(seq),
+                doc={"_id": doc_id, "_rev": rev, **json.loads(body)} if include_docs else None,
+            )
+            for doc_id, rev, seq, body in rows
+        )
+        last = results[-1].seq if results else str(after)
+        return Changes(results=results, last_seq=last)
+
+    # ---- internals ---------------------------------------------------------------------
+
+    def _get(self, cur: sqlite3.Cursor, doc_id: str) -> Doc | None:
+        row = cur.execute("SELECT rev, body FROM docs WHERE id = ?", (doc_id,)).fetchone()
+        if row is None:
+            return None
+        return {"_id": doc_id, "_rev": row[0], **json.loads(row[1])}
+
+    def _current_rev(self, cur: sqlite3.Cursor, doc_id: str) -> str | None:
+        row = cur.execute("SELECT rev FROM docs WHERE id = ?", (doc_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _put(self, cur: sqlite3.Cursor, doc: Doc, old_rev: str | None) -> Doc:
+        """Write one document (the caller has checked the revision) and its view rows."""
+        body = _body_of(doc)
+        body_json = _dumps(body)
+        rev = _next_rev(old_rev, body_json)
+        seq = cur.execute("SELECT coalesce(max(seq), 0) + 1 FROM docs").fetchone()[0]
+        cur.execute(
+            "INSERT INTO docs (id, rev, seq, body) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET rev = excluded.rev, seq = excluded.seq,"
+            " body = excluded.body",
+            (doc["_id"], rev, seq, body_json),
+        )
+        # The stored form, as a later read would return it (a JSON round trip).
+        written: Doc = {"_id": doc["_id"], "_rev": rev, **json.loads(body_json)}
+        self._index(cur, written, replace=old_rev is not None)
+        return written
+
+    def _index(self, cur: sqlite3.Cursor, doc: Doc, *, replace: bool) -> None:
+        doc_id = doc["_id"]
+        if replace:
+            cur.execute("DELETE FROM view_rows WHERE id = ?", (doc_id,))
+        if doc_id.startswith("_design/"):
+            return  # as in CouchDB, views never see design documents
+        rows = []
+        for view_name, map_doc in _MAPS:
+            for n, (key, value) in enumerate(map_doc(doc)):
+                rows.append((view_name, sort_key(key), doc_id, n, _dumps(key), _dumps(value)))
+        if rows:
+            cur.executemany(
+                "INSERT INTO view_rows (view, key, id, n, key_json, value_json)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )

@@ -1,0 +1,131 @@
+"""Which database to use, with which credentials, and how to print its URL safely.
+
+Order for the URL: `--db`, then `MCPROD_DB`, then `sqlite:///<repo>/.mcprod/state.db`.
+CouchDB credentials come from the URL itself, else `MCPROD_DB_USER` and
+`MCPROD_DB_PASSWORD`, else the file named by `MCPROD_DB_CREDENTIALS` (`user:password`
+or JSON `{"user": ..., "password": ...}`), which must be readable by its owner only.
+Never from the repository. Every URL shown to a user goes through `mask_url`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler.errors import StoreError
+
+DEFAULT_SQLITE = ".mcprod/state.db"
+
+
+def resolve_db_url(url: str | None, repo_root: Path, env: Mapping[str, str] = os.environ) -> str:
+    if url:
+        return url
+    from_env = env.get("MCPROD_DB")
+    if from_env:
+        return from_env
+    return f"sqlite:///{repo_root.resolve() / DEFAULT_SQLITE}"
+
+
+def mask_url(url: str) -> str:
+    """`http://user:secret@host/db` -> `http://user:***@host/db`."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    userinfo, _, hostinfo = parts.netloc.rpartition("@")
+    user = userinfo.split(":", 1)[0]
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}:***@{hostinfo}"))
+
+
+def sqlite_path(url: str) -> Path:
+    raw = url[len("sqlite://") :]
+    if not raw.startswith("/") or raw == "/":
+        raise StoreError(f"{url}: a SQLite URL needs an absolute path, as sqlite:///abs/path/state.db")
+    return Path(urllib.parse.unquote(raw))
+
+
+@dataclass(frozen=True)
+class CouchTarget:
+    """A CouchDB database URL without user info, and the credentials to use with it."""
+
+    base_url: str  # server root, no user info, no trailing slash
+    db_name: str
+    user: str | None
+    password: str | None
+
+    @property
+    def db_url(self) -> str:
+        return f"{self.base_url}/{urllib.parse.quote(self.db_name, safe='')}"
+
+    @property
+    def display_url(self) -> str:
+        if self.user is None:
+            return self.db_url
+        parts = urllib.parse.urlsplit(self.db_url)
+        user = urllib.parse.quote(self.user, safe="")
+        return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}:***@{parts.netloc}"))
+
+
+def couch_target(url: str, env: Mapping[str, str] = os.environ) -> CouchTarget:
+    parts = urllib.parse.urlsplit(url)
+    path = parts.path.strip("/")
+    if not path or "/" in path:
+        raise StoreError(
+            f"{mask_url(url)}: name one database, as http://host:5984/<database>"
+        )
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    base = urllib.parse.urlunsplit((parts.scheme, netloc, "", "", ""))
+    db_name = urllib.parse.unquote(path)
+    if parts.username is not None:
+        user = urllib.parse.unquote(parts.username)
+        password = urllib.parse.unquote(parts.password or "")
+        return CouchTarget(base, db_name, user, password)
+    env_user, env_password = _credentials_from_env(env)
+    return CouchTarget(base, db_name, env_user, env_password)
+
+
+def _credentials_from_env(env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    user = env.get("MCPROD_DB_USER")
+    password = env.get("MCPROD_DB_PASSWORD")
+    if user or password:
+        if not (user and password is not None):
+            raise StoreError("set both MCPROD_DB_USER and MCPROD_DB_PASSWORD, or neither")
+        return user, password
+    file = env.get("MCPROD_DB_CREDENTIALS")
+    if file:
+        return read_credentials_file(Path(file))
+    return None, None
+
+
+def read_credentials_file(path: Path) -> tuple[str, str]:
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read the credentials file: {exc.strerror}") from None
+    if stat.S_IMODE(mode) & 0o077:
+        raise StoreError(
+            f"{path}: credentials file is readable by others (mode {stat.S_IMODE(mode):04o});"
+            f" run `chmod 600 {path}`"
+        )
+    text = path.read_text(encoding="utf-8").strip()
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise StoreError(f"{path}: credentials file is not valid JSON ({exc.msg})") from None
+        user = data.get("user", data.get("username")) if isinstance(data, dict) else None
+        password = data.get("password") if isinstance(data, dict) else None
+        if not isinstance(user, str) or not isinstance(password, str):
+            raise StoreError(f'{path}: credentials JSON needs "user" and "password" strings')
+        return user, password
+    user, sep, password = text.partition(":")
+    if not sep or not user:
+        raise StoreError(f"{path}: credentials file must contain user:password or JSON")
+    return user, password

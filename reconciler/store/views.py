@@ -1,0 +1,257 @@
+"""The named views, defined once and compiled to both CouchDB JavaScript and Python.
+
+Each view is a small declarative `ViewSpec` (which documents, which key, which
+value, one row per label or one per document). `javascript_map` renders the map
+function installed in CouchDB's design document; `python_map` builds the function
+the SQLite store runs on every write. Generating both from one definition is what
+keeps the two stores' rows identical; the contract tests check it on real data.
+
+JavaScript details mirrored in Python: a missing field emits `null` (the `v()`
+helper; JSON would drop `undefined` inside objects), negation of a non-number is
+`null`, and conditions use JavaScript truthiness.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Doc = dict[str, Any]
+DESIGN_NAME = "mcprod"
+DESIGN_ID = f"_design/{DESIGN_NAME}"
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A key or value expression: a field, a negated field, the doc id, the label, a constant,
+    an array or an object of expressions."""
+
+    kind: Literal["field", "neg", "id", "label", "const", "array", "object"]
+    name: str = ""
+    const: Any = None
+    items: tuple[Expr, ...] = ()
+    names: tuple[str, ...] = ()
+
+
+def f(name: str) -> Expr:
+    return Expr("field", name=name)
+
+
+def neg(name: str) -> Expr:
+    return Expr("neg", name=name)
+
+
+DOC_ID = Expr("id")
+LABEL = Expr("label")
+
+
+def const(value: Any) -> Expr:
+    return Expr("const", const=value)
+
+
+def array(*items: Expr) -> Expr:
+    return Expr("array", items=items)
+
+
+def obj(*names: str) -> Expr:
+    """An object of the named fields, each `null` when missing."""
+    return Expr("object", items=tuple(f(n) for n in names), names=names)
+
+
+@dataclass(frozen=True)
+class Cond:
+    kind: Literal["equals", "truthy", "falsy"]
+    name: str
+    value: Any = None
+
+
+def equals(name: str, value: Any) -> Cond:
+    return Cond("equals", name, value)
+
+
+def truthy(name: str) -> Cond:
+    return Cond("truthy", name)
+
+
+def falsy(name: str) -> Cond:
+    return Cond("falsy", name)
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    name: str
+    doc_type: str
+    key: Expr
+    value: Expr
+    conditions: tuple[Cond, ...] = ()
+    per_label: bool = False  # one row per entry of the doc's `labels` array
+    reduce: Literal["_count"] | None = None
+    doc: str = field(default="", compare=False)
+
+
+VIEWS: tuple[ViewSpec, ...] = (
+    ViewSpec(
+        "jobs_by_status_module", "job", array(f("status"), f("module")), const(1),
+        reduce="_count", doc="counts by status (group_level 1) and module (group_level 2)",
+    ),
+    ViewSpec(
+        "jobs_by_campaign", "job", array(f("campaign"), f("entry_key"), f("index")),
+        obj("status", "priority", "paused", "module", "run", "pass"),
+    ),
+    ViewSpec(
+        "jobs_by_campaign_module_status", "job",
+        array(f("campaign"), f("module"), f("status")), const(1), reduce="_count",
+    ),
+    ViewSpec("jobs_by_module_run", "job", array(f("module"), f("run"), f("pass")), f("campaign")),
+    ViewSpec(
+        "waiting_jobs", "job", array(neg("priority"), f("created_at"), DOC_ID), f("rat_version"),
+        conditions=(equals("status", "waiting"), falsy("paused")),
+        doc="queue order: highest priority first, then oldest",
+    ),
+    ViewSpec(
+        "jobs_by_site_status", "job", array(f("site"), f("status")), f("backend_id"),
+        conditions=(truthy("site"),),
+    ),
+    ViewSpec(
+        "data_by_label", "data", array(LABEL, f("module"), f("run"), f("pass")), f("data_type"),
+        per_label=True,
+    ),
+    ViewSpec(
+        "exactly_by_label", "job", array(LABEL, f("module"), f("run"), f("pass")), const(None),
+        per_label=True,
+    ),
+)
+VIEWS_BY_NAME = {spec.name: spec for spec in VIEWS}
+
+
+# ---- JavaScript -------------------------------------------------------------------------
+
+def _js_expr(expr: Expr) -> str:
+    if expr.kind == "field":
+        return f"v(doc[{json.dumps(expr.name)}])"
+    if expr.kind == "neg":
+        return f"neg(doc[{json.dumps(expr.name)}])"
+    if expr.kind == "id":
+        return "doc._id"
+    if expr.kind == "label":
+        return "label"
+    if expr.kind == "const":
+        return json.dumps(expr.const)
+    if expr.kind == "array":
+        return "[" + ", ".join(_js_expr(item) for item in expr.items) + "]"
+    pairs = zip(expr.names, expr.items, strict=True)
+    members = (f"{json.dumps(n)}: {_js_expr(e)}" for n, e in pairs)
+    return "{" + ", ".join(members) + "}"
+
+
+def _js_cond(cond: Cond) -> str:
+    ref = f"doc[{json.dumps(cond.name)}]"
+    if cond.kind == "equals":
+        return f"{ref} === {json.dumps(cond.value)}"
+    if cond.kind == "truthy":
+        return f"{ref}"
+    return f"!{ref}"
+
+
+def javascript_map(spec: ViewSpec) -> str:
+    conditions = " && ".join(
+        [f"doc.type === {json.dumps(spec.doc_type)}", *(_js_cond(c) for c in spec.conditions)]
+    )
+    emit = f"emit({_js_expr(spec.key)}, {_js_expr(spec.value)});"
+    if spec.per_label:
+        body = (
+            "if (Array.isArray(doc.labels)) { doc.labels.forEach(function (label) { "
+            + emit + " }); }"
+        )
+    else:
+        body = emit
+    return (
+        "function (doc) { "
+        "function v(x) { return x === undefined ? null : x; } "
+        "function neg(x) { return typeof x === 'number' ? -x : null; } "
+        f"if ({conditions}) {{ {body} }} }}"
+    )
+
+
+def design_document() -> Doc:
+    """The `_design/mcprod` document as CouchDB stores it (without `_rev`)."""
+    views: dict[str, dict[str, str]] = {}
+    for spec in VIEWS:
+        view = {"map": javascript_map(spec)}
+        if spec.reduce:
+            view["reduce"] = spec.reduce
+        views[spec.name] = view
+    return {"_id": DESIGN_ID, "language": "javascript", "views": views}
+
+
+# ---- Python -----------------------------------------------------------------------------
+
+MapFn = Callable[[Doc], Iterator[tuple[Any, Any]]]
+_Eval = Callable[[Doc, Any], Any]
+
+
+def js_truthy(value: Any) -> bool:
+    """JavaScript truthiness: empty arrays and objects are true, NaN is false."""
+    if value is None or value is False or value == "":
+        return False
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value == value and value != 0  # NaN != NaN
+    return True
+
+
+def _py_expr(expr: Expr) -> _Eval:
+    name = expr.name
+    if expr.kind == "field":
+        return lambda doc, label: doc.get(name)
+    if expr.kind == "neg":
+        def negate(doc: Doc, label: Any) -> Any:
+            x = doc.get(name)
+            if isinstance(x, int | float) and not isinstance(x, bool):
+                return -x
+            return None
+        return negate
+    if expr.kind == "id":
+        return lambda doc, label: doc["_id"]
+    if expr.kind == "label":
+        return lambda doc, label: label
+    if expr.kind == "const":
+        value = expr.const
+        return lambda doc, label: value
+    parts = [_py_expr(item) for item in expr.items]
+    if expr.kind == "array":
+        return lambda doc, label: [part(doc, label) for part in parts]
+    names = expr.names
+    return lambda doc, label: {
+        n: part(doc, label) for n, part in zip(names, parts, strict=True)
+    }
+
+
+def _py_cond(cond: Cond) -> Callable[[Doc], bool]:
+    name, value = cond.name, cond.value
+    if cond.kind == "equals":
+        return lambda doc: name in doc and doc[name] == value and type(doc[name]) is type(value)
+    if cond.kind == "truthy":
+        return lambda doc: js_truthy(doc.get(name))
+    return lambda doc: not js_truthy(doc.get(name))
+
+
+def python_map(spec: ViewSpec) -> MapFn:
+    doc_type = spec.doc_type
+    checks = [_py_cond(c) for c in spec.conditions]
+    key_of, value_of = _py_expr(spec.key), _py_expr(spec.value)
+    per_label = spec.per_label
+
+    def map_doc(doc: Doc) -> Iterator[tuple[Any, Any]]:
+        if doc.get("type") != doc_type or not all(check(doc) for check in checks):
+            return
+        if per_label:
+            labels = doc.get("labels")
+            if isinstance(labels, list):
+                for label in labels:
+                    yield key_of(doc, label), value_of(doc, label)
+        else:
+            yield key_of(doc, None), value_of(doc, None)
+
+    return map_doc

@@ -1,0 +1,70 @@
+"""The Store contract, run against both stores (SQLite and the CouchDB test server)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.errors import Conflict
+from reconciler.store.base import Store, WriteResult
+from reconciler.store.design import ensure_design
+from reconciler.store.open import open_store
+
+
+@pytest.fixture
+def store(store_url: str, tmp_path: Path) -> Store:
+    opened = open_store(store_url, tmp_path)
+    ensure_design(opened)
+    return opened
+
+
+def test_create_if_absent_reports_the_existing_document(store: Store) -> None:
+    first = store.create({"_id": "job:M:r1:p0", "type": "job", "status": "waiting"})
+    assert first.created
+    assert first.doc["_rev"].startswith("1-")
+    again = store.create({"_id": "job:M:r1:p0", "type": "job", "status": "running"})
+    assert not again.created
+    assert again.doc == first.doc
+    assert store.get("job:M:r1:p0") == first.doc
+
+
+def test_get_of_a_missing_document_is_none(store: Store) -> None:
+    assert store.get("job:nothing:r1:p0") is None
+    store.create({"_id": "a", "x": 1})
+    assert [d and d["x"] for d in store.get_many(["a", "b", "a"])] == [1, None, 1]
+
+
+def test_update_is_compare_and_set(store: Store) -> None:
+    created = store.create({"_id": "d", "n": 1}).doc
+    updated = store.update({**created, "n": 2})
+    assert updated["_rev"].startswith("2-")
+    assert store.get("d") == updated
+    with pytest.raises(Conflict, match=r"^d: document changed since it was read \(conflict\)$"):
+        store.update({**created, "n": 3})
+    assert store.get("d") == updated
+
+
+def test_bulk_create_reports_each_document(store: Store) -> None:
+    store.create({"_id": "b", "v": 0})
+    results = store.bulk_create([{"_id": "a", "v": 1}, {"_id": "b", "v": 1}, {"_id": "c", "v": 1}])
+    assert [(r.id, r.ok, r.error) for r in results] == [
+        ("a", True, None),
+        ("b", False, "conflict"),
+        ("c", True, None),
+    ]
+    assert all(r.rev and r.rev.startswith("1-") for r in results if r.ok)
+    assert store.get("b") is not None and store.get("b")["v"] == 0  # type: ignore[index]
+
+
+def test_bulk_update_conflicts_per_document(store: Store) -> None:
+    docs = [store.create({"_id": f"d{i}", "v": 0}).doc for i in range(3)]
+    store.update({**docs[1], "v": 5})  # makes docs[1] stale
+    results = store.bulk_update([{**d, "v": 1} for d in docs])
+    assert [(r.id, r.ok, r.error) for r in results] == [
+        ("d0", True, None),
+        ("d1", False, "conflict"),
+        ("d2", True, None),
+    ]
+    assert isinstance(results[0], WriteResult)
+    assert [store.get(f"d{i}")["v"] for i in range(3)] == [1, 5, 1]  # type: ignore[index]
