@@ -1,0 +1,272 @@
+"""Monitor this site's submitted and running jobs.
+
+A job becomes `completed` only after every output its return card lists, and
+every output the job declares, exists on the storage with the recorded size and
+adler32 (DESIGN.md invariant 6); its `data:` documents are written just before
+the job document, so a completed job always has them (a crash in between leaves
+the job running, and the next pass writes the same data ids again). Anything
+else is `failed` with the reason, for the retry step to judge.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler.backends.base import Backend, BackendState
+from reconciler.documents import data_id
+from reconciler.errors import BackendError
+from reconciler.site import decisions as d
+from reconciler.site.jobs import bulk_cas, cas_apply
+from reconciler.store.base import Store
+
+Doc = dict[str, Any]
+# (url, size, adler32) -> None when the file is there as recorded, else what is wrong.
+VerifyFile = Callable[[str, int, str], str | None]
+ReturnCardPath = Callable[[Doc], Path]
+
+DATA_TYPE_SUFFIXES = (("ntuple", ".ntuple.root"), ("ratds", ".root"))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one finished attempt amounts to."""
+
+    ok: bool
+    reason: str | None = None
+    produced_output: bool = True
+    data_docs: tuple[Doc, ...] = ()
+
+
+@dataclass
+class MonitorResult:
+    running: int = 0
+    completed: int = 0
+    failed: int = 0
+    unchanged: int = 0
+    errors: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # "<job id>: <reason>"
+
+
+def data_type_of(file: Mapping[str, Any], job: Mapping[str, Any]) -> str:
+    """The data type of a return-card file: as the card says, else from its name."""
+    declared = file.get("data_type")
+    if isinstance(declared, str) and declared:
+        return declared
+    name = str(file.get("name", ""))
+    suffix = job.get("other_suffix")
+    if suffix and str(suffix) in name:
+        return "other_ntuple" if name.endswith(".ntuple.root") else "other_ratds"
+    for data_type, ending in DATA_TYPE_SUFFIXES:
+        if name.endswith(ending):
+            return data_type
+    return "other"
+
+
+def read_return_card(path: Path) -> tuple[list[Doc] | None, str | None]:
+    """The card's files, or None and why it could not be used."""
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None, f"no return card at {path}"
+    except (OSError, ValueError) as exc:
+        return None, f"unreadable return card {path}: {exc}"
+    files = card.get("files") if isinstance(card, dict) else None
+    if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
+        return None, f"unreadable return card {path}: no 'files' list"
+    return files, None
+
+
+def judge_outputs(
+    job: Mapping[str, Any], files: Sequence[Mapping[str, Any]], verify: VerifyFile
+) -> Verdict:
+    """Check every card file on the storage and that every declared output is there."""
+    problems: list[str] = []
+    present = 0
+    by_type: dict[str, list[Doc]] = {}
+    for file in files:
+        try:
+            url, size, adler = str(file["url"]), int(file["size"]), str(file["adler32"])
+        except (KeyError, TypeError, ValueError):
+            problems.append(f"return card entry without url/size/adler32: {dict(file)}")
+            continue
+        problem = verify(url, size, adler)
+        if problem is None:
+            present += 1
+        elif not problem.startswith("missing"):
+            present += 1  # something is on the storage, only not what was recorded
+        if problem is not None:
+            problems.append(f"{file.get('name', url)}: {problem}")
+            continue
+        entry = {"name": str(file.get("name", url.rsplit("/", 1)[-1])), "url": url,
+                 "size": size, "adler32": adler}
+        by_type.setdefault(data_type_of(file, job), []).append(entry)
+    for output in job.get("outputs") or []:
+        if output not in by_type and not any(output in p for p in problems):
+            problems.append(f"declared output {output} is not in the return card")
+    if problems:
+        return Verdict(False, "output check failed: " + "; ".join(problems), present > 0)
+    docs = tuple(
+        data_document(job, data_type, entries) for data_type, entries in sorted(by_type.items())
+    )
+    return Verdict(True, data_docs=docs)
+
+
+def data_document(job: Mapping[str, Any], data_type: str, files: list[Doc]) -> Doc:
+    module, run, pass_ = str(job["module"]), int(job["run"]), int(job["pass"])
+    return {
+        "_id": data_id(data_type, module, run, pass_),
+        "type": "data",
+        "data_type": data_type,
+        "module": module,
+        "run": run,
+        "pass": pass_,
+        "campaign": job.get("campaign"),
+        "labels": list(job.get("labels") or [job.get("campaign")]),
+        "job_id": job["_id"],
+        "attempt": job.get("attempt"),
+        "files": files,
+    }
+
+
+def finished_verdict(
+    job: Mapping[str, Any], state: BackendState, card: Path, verify: VerifyFile
+) -> Verdict:
+    """The verdict on a job the backend reports finished."""
+    files, card_problem = read_return_card(card)
+    if state.state != "completed":
+        detail = state.reason or state.state
+        code = f" (exit code {state.exit_code})" if state.exit_code is not None else ""
+        return Verdict(False, f"{state.state} in the batch system{code}: {detail}",
+                       produced_output=bool(files))
+    if files is None:
+        return Verdict(False, str(card_problem), produced_output=False)
+    if not files and not job.get("outputs"):
+        return Verdict(True)
+    if not files:
+        return Verdict(False, f"return card {card} lists no files", produced_output=False)
+    return judge_outputs(job, files, verify)
+
+
+def _still_ours(job: Doc) -> Callable[[Doc], bool]:
+    def check(fresh: Doc) -> bool:
+        return (
+            fresh.get("site") == job.get("site")
+            and fresh.get("backend_name") == job.get("backend_name")
+            and fresh.get("status") in ("submitted", "running")
+        )
+
+    return check
+
+
+def _write_data_docs(store: Store, docs: Sequence[Doc]) -> None:
+    """Create or overwrite the data documents (same ids every time: idempotent)."""
+    existing = store.get_many([str(doc["_id"]) for doc in docs])
+    merged = [
+        {**doc, "_rev": old["_rev"]} if old is not None else doc
+        for doc, old in zip(docs, existing, strict=True)
+    ]
+    creates = [doc for doc in merged if "_rev" not in doc]
+    updates = [doc for doc in merged if "_rev" in doc]
+    if creates:
+        store.bulk_create(creates)
+    if updates:
+        store.bulk_update(updates)
+
+
+def monitor_jobs(
+    store: Store,
+    backend: Backend,
+    jobs: Sequence[Doc],
+    *,
+    card_path: ReturnCardPath,
+    verify: VerifyFile,
+    now: dt.datetime,
+    dry_run: bool = False,
+) -> MonitorResult:
+    """One monitoring pass over this site's active jobs (already read from the store).
+
+    Writes go in bulk; a job whose write loses a compare-and-set is re-read and
+    decided again only if it is still this attempt's."""
+    result = MonitorResult()
+    with_ids = [job for job in jobs if job.get("backend_id")]
+    if not with_ids:
+        return result
+    try:
+        states = backend.states([str(job["backend_id"]) for job in with_ids])
+    except BackendError as exc:
+        result.errors.append(f"monitor: cannot ask the backend, jobs left alone: {exc}")
+        return result
+    updates: list[Doc] = []
+    data_docs: list[Doc] = []
+    decided: dict[str, Callable[[Doc], Doc]] = {}
+    for job in with_ids:
+        state = states.get(str(job["backend_id"]), BackendState("unknown"))
+        if state.state in ("pending", "running"):
+            if state.state == "running" and job.get("status") == "submitted":
+                updates.append(d.mark_running(job, now))
+            else:
+                result.unchanged += 1
+            continue
+        if state.state == "unknown":
+            verdict = Verdict(
+                False,
+                f"the backend no longer knows {job.get('backend_name')} "
+                f"(id {job.get('backend_id')})",
+                produced_output=False,
+            )
+        else:
+            verdict = finished_verdict(job, state, card_path(job), verify)
+        data_docs.extend(verdict.data_docs)
+        updates.append(apply_verdict(job, state, verdict, now))
+        decided[str(job["_id"])] = _redo(state, verdict, now)
+    if dry_run:
+        _count(updates, result)
+        return result
+    if data_docs:
+        _write_data_docs(store, data_docs)
+    written, lost = bulk_cas(store, updates)
+    originals = {str(job["_id"]): job for job in with_ids}
+    for job_id in lost:
+        original = originals[job_id]
+        ours = _still_ours(original)
+        redo = decided.get(job_id, lambda fresh: d.mark_running(fresh, now))
+
+        def decide(fresh: Doc, ours: Callable[[Doc], bool] = ours,
+                   redo: Callable[[Doc], Doc] = redo) -> Doc | None:
+            return redo(fresh) if ours(fresh) else None
+
+        again = cas_apply(store, original, decide)
+        if again is not None:
+            written.append(again)
+    _count(written, result)
+    return result
+
+
+def _redo(state: BackendState, verdict: Verdict, now: dt.datetime) -> Callable[[Doc], Doc]:
+    return lambda fresh: apply_verdict(fresh, state, verdict, now)
+
+
+def apply_verdict(job: Doc, state: BackendState, verdict: Verdict, now: dt.datetime) -> Doc:
+    if verdict.ok:
+        return d.mark_completed(job, now, exit_code=state.exit_code)
+    return d.mark_failed(
+        job, str(verdict.reason), now, exit_code=state.exit_code,
+        produced_output=verdict.produced_output,
+    )
+
+
+def _count(docs: Sequence[Doc], result: MonitorResult) -> None:
+    for doc in docs:
+        status = doc.get("status")
+        if status == "running":
+            result.running += 1
+        elif status == "completed":
+            result.completed += 1
+        elif status == "failed":
+            result.failed += 1
+            result.failures.append(f"{doc['_id']}: {doc.get('reason')}")

@@ -1,0 +1,63 @@
+"""Failed jobs of this site go back to waiting per their campaign's retry policy.
+
+Each failed attempt is judged once: the decision is stamped on the job
+(`retry_checked` = attempt number, `retry_decision` = why) so a job that was not
+retried is not re-read and re-written every cycle. `mcprod retry` is the
+operator's way to override a "no".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.model import Campaign
+from reconciler.site import decisions as d
+from reconciler.site.jobs import cas_apply, site_jobs
+from reconciler.store.base import Store
+
+Doc = dict[str, Any]
+
+
+@dataclass
+class RetryResult:
+    retried: int = 0
+    gave_up: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def retry_failed(
+    store: Store,
+    site: str,
+    campaigns: Mapping[str, Campaign],
+    now: dt.datetime,
+    base_backoff_s: float,
+    *,
+    dry_run: bool = False,
+) -> RetryResult:
+    result = RetryResult()
+    for job in site_jobs(store, site, ["failed"]):
+        if job.get("retry_checked") == job.get("attempt"):
+            continue
+        decision = d.retry_decision(job, campaigns.get(str(job.get("campaign"))), now,
+                                    base_backoff_s)
+        attempt = job.get("attempt")
+
+        def decide(fresh: Doc, decision: d.RetryDecision = decision,
+                   attempt: Any = attempt) -> Doc | None:
+            if fresh.get("status") != "failed" or fresh.get("attempt") != attempt:
+                return None
+            new = d.requeue(fresh, decision, now) if decision.retry else dict(fresh)
+            new.update(retry_checked=attempt, retry_decision=decision.why)
+            return new
+
+        if not dry_run and cas_apply(store, job, decide) is None:
+            continue
+        if decision.retry:
+            result.retried += 1
+        else:
+            result.gave_up += 1
+            result.notes.append(f"{job['_id']}: not retried: {decision.why}")
+    return result
