@@ -1,39 +1,44 @@
-"""Read one `rat-versions/<V>.yaml` for `generate` (temporary, until the config loader lands)."""
+"""Read one `rat-versions/<V>.yaml` for `generate`, with the repository's own parser.
+
+`generate` needs a single RAT version, not the whole repository: a broken campaign
+must not stop a catalogue from being built. The file goes through the same YAML
+reader, schema and record builder as `mcprod validate`, so both agree on it.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import yaml
+from reconciler.config.paths import json_path
+from reconciler.config.records import build_rat_version
+from reconciler.config.schema import schema_problems
+from reconciler.config.yamlsource import read_yaml_file
+from reconciler.errors import Diagnostic, McprodError
+from reconciler.model import RatVersion
 
-from reconciler.errors import McprodError
-from reconciler.model import Override, Phase, RatVersion, SourceRef
+EXPECTED = "a RAT version mapping (version, env, phases, ...)"
 
 
-def load_rat_version(repo: Path, version: str) -> RatVersion:
-    relative = f"rat-versions/{version}.yaml"
-    path = repo / relative
-    if not path.is_file():
-        raise McprodError(f"{relative}: no such file in {repo}; declare the RAT version first")
-    data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    phases = tuple(
-        Phase(name, str(p["dir"]), str(p["prefix"]))
-        for name, p in (data.get("phases") or {}).items()
-    )
-    overrides = {
-        name: Override(
-            event_mode=o.get("event_mode"),
-            outputs=tuple(o["outputs"]) if "outputs" in o else None,
-            other_suffix=o.get("other_suffix"),
-        )
-        for name, o in (data.get("overrides") or {}).items()
-    }
-    return RatVersion(
-        version=str(data["version"]),
-        env=str(data["env"]),
-        source=SourceRef(relative),
-        phases=phases,
-        internal_rate=tuple(data.get("internal_rate") or ()),
-        overrides=overrides,
-    )
+def load_rat_version(repo: Path, version: str) -> tuple[RatVersion | None, list[Diagnostic]]:
+    """The declared version, or None and every problem of its file."""
+    rel = f"rat-versions/{version}.yaml"
+    path = repo / rel
+    if not path.exists():
+        raise McprodError(f"{rel}: no such file in {repo}; declare the RAT version first")
+    doc, problems = read_yaml_file(path, EXPECTED)
+    diagnostics = [
+        Diagnostic(rel, p.line, p.column, p.message, json_path(p.path)) for p in problems
+    ]
+    if doc is None:
+        return None, diagnostics
+    for location, pointer, message in schema_problems("rat-version", doc):
+        line, column = doc.mark(location)
+        diagnostics.append(Diagnostic(rel, line, column, message, pointer))
+    if diagnostics:
+        return None, diagnostics
+    rat = build_rat_version(rel, doc)
+    if rat.version != version:
+        line, column = doc.mark(("version",))
+        message = f"version: {rat.version!r} does not match the file name {version}.yaml"
+        return None, [Diagnostic(rel, line, column, message, "$.version")]
+    return rat, []

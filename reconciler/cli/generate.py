@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
 from reconciler.catalogue.generate import build_catalogue, find_release_root
 from reconciler.catalogue.ratfile import load_rat_version
 from reconciler.catalogue.render import catalogue_json, file_stem, legacy_py
-from reconciler.errors import McprodError, errors_only, sort_diagnostics
+from reconciler.errors import Diagnostic, McprodError, errors_only, sort_diagnostics
 
 
 def register(app: typer.Typer) -> None:
@@ -57,7 +57,9 @@ def generate(
         raise typer.BadParameter(
             "--legacy-py writes a file: give --out DIR", param_hint="--legacy-py"
         )
-    rat = load_rat_version(repo, rat_version)
+    rat, problems = load_rat_version(repo, rat_version)
+    if rat is None:
+        _fail(problems, f"rat-versions/{rat_version}.yaml")
     release_root = rat_root if rat_root is not None else find_release_root(rat)
     if release_root is None:
         raise McprodError(
@@ -65,13 +67,10 @@ def generate(
             "give the release folder with --rat-root DIR"
         )
     catalogue, diagnostics = build_catalogue(rat, release_root, repo)
+    if catalogue is None:
+        _fail(diagnostics, f"RAT {rat.version}")
     for diagnostic in sort_diagnostics(diagnostics):
         typer.echo(diagnostic.text(), err=True)
-    if catalogue is None:
-        count = len(errors_only(diagnostics))
-        noun = "error" if count == 1 else "errors"
-        typer.echo(f"generate: {count} {noun} in RAT {rat.version}; nothing written", err=True)
-        raise typer.Exit(1)
     document = catalogue_json(catalogue)
     if out is None:
         typer.echo(document, nl=False)
@@ -83,6 +82,15 @@ def generate(
     _write_all(files)
     for path in files:
         typer.echo(f"wrote {path}")
+
+
+def _fail(diagnostics: list[Diagnostic], what: str) -> NoReturn:
+    for diagnostic in sort_diagnostics(diagnostics):
+        typer.echo(diagnostic.text(), err=True)
+    count = len(errors_only(diagnostics))
+    noun = "error" if count == 1 else "errors"
+    typer.echo(f"generate: {count} {noun} in {what}; nothing written", err=True)
+    raise typer.Exit(1)
 
 
 def _write_all(files: dict[Path, str]) -> None:

@@ -168,3 +168,31 @@ def test_release_root_defaults_to_the_folder_of_the_env_script(tmp_path: Path) -
     result = run_mcprod(["generate", "--rat-version", "9.9.0", "--repo", str(repo)])
     assert result.returncode == 0, result.stderr
     assert result.stdout == generate().stdout
+
+
+def test_an_invalid_rat_version_file_is_reported_with_positions(tmp_path: Path) -> None:
+    versions = tmp_path / "rat-versions"
+    versions.mkdir()
+    (versions / "9.9.0.yaml").write_text(
+        'version: "9.9.0"\nenv: relative/env.sh\nphases:\n  water: {dir: /abs, prefix: Water}\n'
+    )
+    (versions / "9.9.2.yaml").write_text('version: "9.9.1"\nenv: /x/env.sh\n')
+    out = tmp_path / "out"
+    first = run_mcprod(["generate", "--rat-version", "9.9.0", "--repo", str(tmp_path),
+                        "--rat-root", str(RELEASE), "--out", str(out)])
+    assert first.returncode == 1
+    assert first.stderr.splitlines() == [
+        "rat-versions/9.9.0.yaml:2:1: env: 'relative/env.sh' is not valid: "
+        "expected an absolute path",
+        "rat-versions/9.9.0.yaml:4:11: phases.water.dir: '/abs' is not valid: "
+        "expected a folder relative to the release root",
+        "generate: 2 errors in rat-versions/9.9.0.yaml; nothing written",
+    ]
+    second = run_mcprod(["generate", "--rat-version", "9.9.2", "--repo", str(tmp_path),
+                         "--rat-root", str(RELEASE), "--out", str(out)])
+    assert second.returncode == 1
+    assert second.stderr.splitlines() == [
+        "rat-versions/9.9.2.yaml:1:1: version: '9.9.1' does not match the file name 9.9.2.yaml",
+        "generate: 1 error in rat-versions/9.9.2.yaml; nothing written",
+    ]
+    assert not out.exists()
