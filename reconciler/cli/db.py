@@ -1,7 +1,48 @@
-"""Placeholder: the `db` command module; its owner replaces this file."""
+"""`mcprod db init`: create the state database if missing and install its design documents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from reconciler.store.design import ensure_design
+from reconciler.store.open import init_store
+
+db_app = typer.Typer(help="Manage the state database.", no_args_is_help=True)
+
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the application."""
+    app.add_typer(db_app, name="db")
+
+
+@db_app.command("init")
+def init(
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database URL (http(s)://host:5984/<db> or sqlite:///abs/path); default:"
+            " $MCPROD_DB, else sqlite:///<repo>/.mcprod/state.db.",
+        ),
+    ] = None,
+    repo: Annotated[
+        Path, typer.Option("--repo", help="Repository whose .mcprod/ holds the default database.")
+    ] = Path("."),
+) -> None:
+    """Create the database if it is missing and write the design documents that changed.
+
+    Idempotent: a second run reports that everything is up to date and writes nothing.
+    """
+    store, created = init_store(db, repo)
+    try:
+        where = store.display_url
+        typer.echo(f"{where}: {'database created' if created else 'database exists'}")
+        changed = ensure_design(store)
+        for line in changed:
+            typer.echo(line)
+        if not changed:
+            typer.echo("design documents up to date")
+    finally:
+        store.close()

@@ -104,6 +104,7 @@ class CouchStore:
         if self.target.user is not None:
             self._server.credentials = (self.target.user, self.target.password or "")
         self._db = self._server(self.target.db_name)
+        self.created_database = False  # True when this open created the database (db init)
         self._check_server()
         self._check_database(create)
 
@@ -138,6 +139,7 @@ class CouchStore:
             )
         try:
             self._call(self._db, "PUT", [])
+            self.created_database = True
         except _HttpFailure as exc:
             if exc.status != 412:  # 412: created meanwhile by someone else
                 self._fail(exc, "create database")

@@ -25,3 +25,9 @@ def open_store(url: str | None, repo_root: Path, *, create: bool = False) -> Sto
         f"{mask_url(resolved)}: unsupported database URL; use http(s)://host:port/<database>"
         " or sqlite:///abs/path/state.db"
     )
+
+
+def init_store(url: str | None, repo_root: Path) -> tuple[Store, bool]:
+    """Open the store, creating the database if missing; True when it was created."""
+    store = open_store(url, repo_root, create=True)
+    return store, bool(getattr(store, "created_database", False))

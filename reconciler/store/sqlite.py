@@ -76,7 +76,8 @@ class SqliteStore:
 
     def __init__(self, path: Path, *, create: bool = False) -> None:
         self.path = path
-        self._display = f"sqlite:///{path}"
+        self._display = f"sqlite://{path}"  # path is absolute: sqlite:///abs/path
+        self.created_database = False  # True when this open created the schema (db init)
         self._check_file(create)
         try:
             self._conn = sqlite3.connect(
@@ -92,6 +93,7 @@ class SqliteStore:
                     f"{self._display}: the state database is not initialised;"
                     " run `mcprod db init` first"
                 )
+            self.created_database = not has_docs
             with self._write() as cur:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():

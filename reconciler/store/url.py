@@ -28,7 +28,7 @@ def resolve_db_url(url: str | None, repo_root: Path, env: Mapping[str, str] = os
     from_env = env.get("MCPROD_DB")
     if from_env:
         return from_env
-    return f"sqlite:///{repo_root.resolve() / DEFAULT_SQLITE}"
+    return f"sqlite://{repo_root.resolve() / DEFAULT_SQLITE}"
 
 
 def mask_url(url: str) -> str:
@@ -42,10 +42,13 @@ def mask_url(url: str) -> str:
 
 
 def sqlite_path(url: str) -> Path:
-    raw = url[len("sqlite://") :]
-    if not raw.startswith("/") or raw == "/":
-        raise StoreError(f"{url}: a SQLite URL needs an absolute path, as sqlite:///abs/path/state.db")
-    return Path(urllib.parse.unquote(raw))
+    """`sqlite:///abs/path` -> /abs/path (extra leading slashes, as in sqlite:////abs, are fine)."""
+    raw = urllib.parse.unquote(url[len("sqlite://") :])
+    if not raw.startswith("/") or not raw.strip("/"):
+        raise StoreError(
+            f"{url}: a SQLite URL needs an absolute path, as sqlite:///abs/path/state.db"
+        )
+    return Path("/" + raw.lstrip("/"))
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ def couch_db_url(couch_server_url: str) -> Iterator[str]:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     """URL of a new, empty SQLite state database (created, as `couch_db_url` is)."""
-    url = f"sqlite:///{tmp_path}/state.db"
+    url = f"sqlite://{tmp_path}/state.db"  # tmp_path is absolute: sqlite:///tmp/...
     open_store(url, tmp_path, create=True).close()
     return url
 
