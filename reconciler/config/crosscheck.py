@@ -50,8 +50,8 @@ def check_file_name(where: Located, key: str, kind: str, sink: DiagnosticSink) -
         where.error(
             sink,
             (key,),
-            f"{kind} {value!r} does not match the file name {stem!r}:"
-            " rename the file or change the value",
+            f"{value!r} does not match the file name {where.rel.rsplit('/', 1)[-1]!r}:"
+            f" rename the file or change the {kind}",
         )
 
 
@@ -102,12 +102,12 @@ def check_site_coverage(
         if reason is None:
             return
         reasons.append(reason)
-    scope = "of the campaign's sites" if campaign.sites else "site"
+    who = "none of the campaign's sites" if campaign.sites else "no enabled site"
     detail = "; ".join(reasons) if reasons else "no site is declared in sites/"
     where.error(
         sink,
         ("rat_version",),
-        f"no enabled {scope} can run RAT {campaign.rat_version} for this campaign,"
+        f"{who} can run RAT {campaign.rat_version} for this campaign,"
         f" so its jobs would wait forever: {detail}",
     )
 

@@ -165,8 +165,8 @@ def _catalogue_for(
         where.warning(
             sink,
             ("env",),
-            f"module checks for RAT {rat.version} were skipped: no release found from env"
-            f" {rat.env} (pass --rat-root {rat.version}=DIR to check modules)",
+            f"no RAT release found from this path, so module checks for RAT {rat.version}"
+            f" were skipped (pass --rat-root {rat.version}=DIR to check them)",
         )
         return None
     from reconciler.catalogue.generate import build_catalogue

@@ -26,6 +26,7 @@ except ImportError:  # pragma: no cover - depends on the PyYAML build
 
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
+_BOOL = "tag:yaml.org,2002:bool"
 _NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 
 CREDENTIAL_KEY = re.compile(
@@ -70,15 +71,29 @@ class YamlDoc:
 
 
 class _Converter:
+    """Node tree -> plain data; problems are named once the whole document is known.
+
+    Messages are finished after conversion so that a path into a campaign entry can
+    name the entry's module, wherever the `module` key sits in the entry.
+    """
+
     def __init__(self, loader: Any) -> None:
         self.loader = loader
         self.doc = YamlDoc(data=None)
-        self.problems: list[Problem] = []
+        self.pending: list[tuple[JsonPath, yaml.Node, str]] = []
 
-    def problem(self, path: JsonPath, node: yaml.Node, message: str) -> None:
-        self.problems.append(
-            Problem(path, node.start_mark.line + 1, node.start_mark.column + 1, message)
-        )
+    def problem(self, named: JsonPath, node: yaml.Node, detail: str) -> None:
+        self.pending.append((named, node, detail))
+
+    def problems(self) -> list[Problem]:
+        found = []
+        for named, node, detail in self.pending:
+            where = human_path(named, self.doc.data)
+            message = f"{where}: {detail}" if where else detail
+            found.append(
+                Problem(named, node.start_mark.line + 1, node.start_mark.column + 1, message)
+            )
+        return found
 
     def convert(self, node: yaml.Node, path: JsonPath) -> Any:
         self.doc.value_marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
@@ -98,31 +113,53 @@ class _Converter:
         try:
             return self.loader.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
-            self.problem(path, node, f"{human_path(path) or 'value'}: {exc}")
+            self.problem(path, node, f"cannot read this value: {exc}")
             return None
+
+    def _pairs(
+        self, node: yaml.MappingNode, path: JsonPath
+    ) -> list[tuple[yaml.Node, yaml.Node, bool]]:
+        """The mapping's own pairs, then the pairs merged in with `<<` (which never win)."""
+        own: list[tuple[yaml.Node, yaml.Node, bool]] = []
+        merged: list[tuple[yaml.Node, yaml.Node, bool]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag != _MERGE:
+                own.append((key_node, value_node, False))
+                continue
+            sources = (
+                value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            )
+            for source in sources:
+                if not isinstance(source, yaml.MappingNode):
+                    self.problem(
+                        path, key_node, "a merge key (<<) needs a mapping or an alias of one"
+                    )
+                    continue
+                merged.extend((k, v, True) for k, v, _ in self._pairs(source, path))
+        return own + merged
 
     def _mapping(self, node: yaml.MappingNode, path: JsonPath) -> dict[str, Any]:
         result: dict[str, Any] = {}
         first_seen: dict[str, int] = {}
-        for key_node, value_node in node.value:
+        for key_node, value_node, from_merge in self._pairs(node, path):
             key = self._key(key_node, path)
             if key is None:
                 continue
             key_path = (*path, key)
-            where = human_path(key_path)
             if key in first_seen:
-                self.problem(
-                    key_path,
-                    key_node,
-                    f"{where}: duplicate key (first at line {first_seen[key]}): keep only one",
-                )
+                if not from_merge:
+                    self.problem(
+                        key_path,
+                        key_node,
+                        f"duplicate key (first at line {first_seen[key]}): keep only one",
+                    )
                 continue
             first_seen[key] = key_node.start_mark.line + 1
             if CREDENTIAL_KEY.search(key):
                 self.problem(
                     key_path,
                     key_node,
-                    f"{where}: looks like a credential; secrets never go in the repository"
+                    "looks like a credential; secrets never go in the repository"
                     " (a site reads them from its environment or a file only it can read)",
                 )
                 continue
@@ -134,31 +171,18 @@ class _Converter:
         return result
 
     def _key(self, key_node: yaml.Node, path: JsonPath) -> str | None:
-        where = human_path(path)
-        prefix = f"{where}: " if where else ""
-        if key_node.tag == _MERGE:
-            self.problem(
-                path, key_node, f"{prefix}merge keys (<<) are not supported: write the fields out"
-            )
-            return None
         if not isinstance(key_node, yaml.ScalarNode):
-            self.problem(
-                path, key_node, f"{prefix}a key must be a plain string, not a list or mapping"
-            )
+            self.problem(path, key_node, "a key must be a plain string, not a list or mapping")
             return None
+        text = str(key_node.value)
         if key_node.tag in _NUMBER_TAGS:
-            text = str(key_node.value)
             self.problem(
-                path,
-                key_node,
-                f'{prefix}key {text} is a number, keys must be strings: quote it ("{text}")',
+                path, key_node, f'key {text} is a number, keys must be strings: quote it ("{text}")'
             )
-            return text
-        if key_node.tag != _STR:
-            text = str(key_node.value)
-            self.problem(path, key_node, f"{prefix}key {text!r} must be a string: quote it")
-            return text
-        return str(key_node.value)
+        elif key_node.tag not in (_STR, _BOOL):
+            # YAML 1.1 reads `on:` and `yes:` as booleans; as keys they mean the word.
+            self.problem(path, key_node, f"key {text!r} must be a string: quote it")
+        return text
 
 
 def _decode(raw: bytes) -> tuple[str | None, Problem | None]:
@@ -175,13 +199,22 @@ def _decode(raw: bytes) -> tuple[str | None, Problem | None]:
         )
 
 
-def _yaml_error(exc: yaml.YAMLError) -> Problem:
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.splitlines()
+    return lines[line][column : column + 1] if line < len(lines) else ""
+
+
+def _yaml_error(exc: yaml.YAMLError, text: str) -> Problem:
     if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
         mark = exc.problem_mark
         what = exc.problem or "malformed YAML"
         context = ""
         if exc.context and exc.context_mark is not None:
             context = f" ({exc.context} at line {exc.context_mark.line + 1})"
+        if "another document" in what:
+            what, context = "a second document starts here: keep one document per file", ""
+        elif _char_at(text, mark.line, mark.column) == "\t":
+            what, context = "a tab character: YAML indents with spaces only", ""
         return Problem((), mark.line + 1, mark.column + 1, f"invalid YAML: {what}{context}")
     return Problem((), 1, 1, f"invalid YAML: {exc}")
 
@@ -192,7 +225,7 @@ def parse_yaml_text(text: str, expected: str) -> tuple[YamlDoc | None, list[Prob
     try:
         root = loader.get_single_node()
     except yaml.YAMLError as exc:
-        return None, [_yaml_error(exc)]
+        return None, [_yaml_error(exc, text)]
     finally:
         loader.dispose()
     if root is None:
@@ -206,7 +239,7 @@ def parse_yaml_text(text: str, expected: str) -> tuple[YamlDoc | None, list[Prob
     converter = _Converter(_Loader(""))
     converter.doc.marks[()] = (root.start_mark.line + 1, root.start_mark.column + 1)
     converter.doc.data = converter.convert(root, ())
-    return converter.doc, converter.problems
+    return converter.doc, converter.problems()
 
 
 def read_yaml_file(path: Path, expected: str) -> tuple[YamlDoc | None, list[Problem]]:
