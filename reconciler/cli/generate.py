@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -12,6 +10,7 @@ import typer
 from reconciler.catalogue.generate import build_catalogue, find_release_root
 from reconciler.catalogue.ratfile import load_rat_version
 from reconciler.catalogue.render import catalogue_json, file_stem, legacy_py
+from reconciler.cli.writing import write_all
 from reconciler.errors import Diagnostic, McprodError, errors_only, sort_diagnostics
 
 
@@ -79,7 +78,7 @@ def generate(
     files = {out / f"{stem}.json": document}
     if legacy:
         files[out / f"{stem}.py"] = legacy_py(catalogue)
-    _write_all(files)
+    write_all(files)
     for path in files:
         typer.echo(f"wrote {path}")
 
@@ -91,21 +90,3 @@ def _fail(diagnostics: list[Diagnostic], what: str) -> NoReturn:
     noun = "error" if count == 1 else "errors"
     typer.echo(f"generate: {count} {noun} in {what}; nothing written", err=True)
     raise typer.Exit(1)
-
-
-def _write_all(files: dict[Path, str]) -> None:
-    """Write every file or none: each goes to a temporary file first, then is renamed."""
-    staged: list[tuple[str, Path]] = []
-    try:
-        for path, text in files.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            staged.append((temp, path))
-    except OSError as exc:
-        for temp, _ in staged:
-            os.unlink(temp)
-        raise McprodError(f"cannot write {exc.filename}: {exc.strerror}") from None
-    for temp, path in staged:
-        os.replace(temp, path)
