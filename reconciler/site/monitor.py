@@ -88,7 +88,9 @@ def judge_outputs(
     problems: list[str] = []
     present = 0
     by_type: dict[str, list[Doc]] = {}
+    listed: set[str] = set()
     for file in files:
+        listed.add(data_type_of(file, job))
         try:
             url, size, adler = str(file["url"]), int(file["size"]), str(file["adler32"])
         except (KeyError, TypeError, ValueError):
@@ -106,7 +108,7 @@ def judge_outputs(
                  "size": size, "adler32": adler}
         by_type.setdefault(data_type_of(file, job), []).append(entry)
     for output in job.get("outputs") or []:
-        if output not in by_type and not any(output in p for p in problems):
+        if output not in listed:
             problems.append(f"declared output {output} is not in the return card")
     if problems:
         return Verdict(False, "output check failed: " + "; ".join(problems), present > 0)
