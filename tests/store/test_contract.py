@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,10 +14,11 @@ from reconciler.store.open import open_store
 
 
 @pytest.fixture
-def store(store_url: str, tmp_path: Path) -> Store:
+def store(store_url: str, tmp_path: Path) -> Iterator[Store]:
     opened = open_store(store_url, tmp_path)
     ensure_design(opened)
-    return opened
+    yield opened
+    opened.close()
 
 
 def test_create_if_absent_reports_the_existing_document(store: Store) -> None:
@@ -68,3 +70,40 @@ def test_bulk_update_conflicts_per_document(store: Store) -> None:
     ]
     assert isinstance(results[0], WriteResult)
     assert [store.get(f"d{i}")["v"] for i in range(3)] == [1, 5, 1]  # type: ignore[index]
+
+
+def test_changes_page_through_every_document_once(store: Store) -> None:
+    store.bulk_create([{"_id": f"c{i:02d}", "n": i} for i in range(10)])
+    seen: list[str] = []
+    since = None
+    pages = 0
+    while True:
+        page = store.changes(since=since, limit=3)
+        if not page.results:
+            break
+        assert len(page.results) <= 3
+        seen.extend(change.id for change in page.results)
+        since = page.last_seq
+        pages += 1
+    # The design document is a document too, as in CouchDB.
+    assert sorted(seen) == ["_design/mcprod", *(f"c{i:02d}" for i in range(10))]
+    assert pages == 4
+    # An update shows up after the last sequence seen, with the new document.
+    doc = store.get("c04")
+    assert doc is not None
+    store.update({**doc, "n": 40})
+    after = store.changes(since=since, include_docs=True)
+    assert [(c.id, c.doc and c.doc["n"]) for c in after.results] == [("c04", 40)]
+    assert store.changes(since=after.last_seq).results == ()
+
+
+def test_documents_round_trip_unchanged(store: Store) -> None:
+    doc = {
+        "_id": "job:Ünïcode:r1:p0",
+        "type": "job",
+        "nested": {"list": [1, 2.5, None, True, "ß"], "empty": {}},
+    }
+    created = store.create(doc).doc
+    fetched = store.get(doc["_id"])
+    assert fetched == created
+    assert {k: v for k, v in created.items() if k != "_rev"} == doc
