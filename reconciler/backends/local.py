@@ -1,0 +1,247 @@
+"""local: job scripts as detached processes on this machine (the embedded default).
+
+Everything lives in a folder (`<site work dir>/local-backend/`) so that a
+reconciler restarted from cron finds its jobs again:
+
+    jobs/<id>/spec.json     what to run (script, work dir, log paths) and the name
+    jobs/<id>/pid           "<pid> <start time>" once started (the start time
+                            guards against a recycled pid)
+    jobs/<id>/exit_code     written by the wrapper when the script ends
+    jobs/<id>/cancelled     written by `cancel`
+    names/<name>            the id holding that name
+    queued/<id>, running/<id>   markers, so a pass looks only at unfinished jobs
+
+Each job runs in its own session and process group (`setsid`), detached from the
+reconciler, so `cancel` can stop the whole tree and the reconciler may exit while
+jobs run. At most `max_running` run at once; the rest wait in `queued/` and are
+started by the next `submit` or `states` call. A lock file serialises starts so
+two reconcilers never start one queued job twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import subprocess
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+from reconciler.backends.base import (
+    UNKNOWN,
+    BackendContext,
+    BackendState,
+    SubmitResult,
+    SubmitSpec,
+    register,
+)
+from reconciler.errors import BackendError
+
+# Runs the job script with its logs, then records the exit code atomically.
+WRAPPER = """\
+"$1" >"$2" 2>"$3" </dev/null
+code=$?
+echo "$code" >"$4/exit_code.tmp" && mv "$4/exit_code.tmp" "$4/exit_code"
+"""
+# Starts the wrapper in a new session in the background and prints its pid (= its
+# process group id); the launcher exits at once, so no zombie stays with us.
+LAUNCHER = 'setsid "$@" </dev/null >/dev/null 2>&1 & echo $!'
+
+
+def process_start_time(pid: int) -> str | None:
+    """The start time of a live (non-zombie) process, or None if there is none."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may contain spaces: split after its closing paren.
+    fields = stat[stat.rfind(")") + 2 :].split()
+    if fields[0] == "Z":
+        return None
+    return fields[19]
+
+
+class LocalBackend:
+    kind = "local"
+
+    def __init__(self, options: Mapping[str, object], context: BackendContext) -> None:
+        self.root = context.work_dir / "local-backend"
+        self.max_running = context.max_running
+        for sub in ("jobs", "names", "queued", "running"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        with (self.root / "lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _job_dir(self, backend_id: str) -> Path:
+        return self.root / "jobs" / backend_id
+
+    def submit(self, spec: SubmitSpec) -> str:
+        with self._locked():
+            backend_id = self._enqueue(spec)
+            self._start_queued()
+        return backend_id
+
+    def submit_many(self, specs: Sequence[SubmitSpec]) -> list[SubmitResult]:
+        results: list[SubmitResult] = []
+        with self._locked():
+            for spec in specs:
+                try:
+                    results.append(SubmitResult(spec.name, backend_id=self._enqueue(spec)))
+                except (OSError, BackendError) as error:
+                    results.append(SubmitResult(spec.name, error=_as_backend_error(error)))
+            self._start_queued()
+        return results
+
+    def _enqueue(self, spec: SubmitSpec) -> str:
+        if not os.access(spec.script, os.X_OK):
+            raise BackendError(f"{spec.script}: job script missing or not executable")
+        backend_id = self._next_id()
+        job_dir = self._job_dir(backend_id)
+        job_dir.mkdir()
+        record = {
+            "name": spec.name,
+            "script": str(spec.script),
+            "work_dir": str(spec.work_dir),
+            "stdout": str(spec.stdout),
+            "stderr": str(spec.stderr),
+        }
+        _write_atomic(job_dir / "spec.json", json.dumps(record, indent=1))
+        _write_atomic(self.root / "names" / _name_file(spec.name), backend_id)
+        (self.root / "queued" / backend_id).touch()
+        return backend_id
+
+    def _next_id(self) -> str:
+        """Ids count up from 1; the counter file is read and written under the lock."""
+        counter = self.root / "next_id"
+        try:
+            number = int(counter.read_text())
+        except (FileNotFoundError, ValueError):
+            existing = [int(p.name) for p in (self.root / "jobs").iterdir() if p.name.isdigit()]
+            number = max(existing, default=0) + 1
+        _write_atomic(counter, str(number + 1))
+        return str(number)
+
+    def _running_ids(self) -> list[str]:
+        """Ids marked running; markers of jobs that ended are removed on the way."""
+        still: list[str] = []
+        for marker in (self.root / "running").iterdir():
+            if self._alive(marker.name):
+                still.append(marker.name)
+            else:
+                marker.unlink(missing_ok=True)
+        return still
+
+    def _start_queued(self) -> None:
+        free = self.max_running - len(self._running_ids())
+        queued = sorted((self.root / "queued").iterdir(), key=lambda p: int(p.name))
+        for marker in queued[: max(free, 0)]:
+            self._start(marker.name)
+            marker.unlink()
+
+    def _start(self, backend_id: str) -> None:
+        job_dir = self._job_dir(backend_id)
+        spec = json.loads((job_dir / "spec.json").read_text())
+        Path(spec["work_dir"]).mkdir(parents=True, exist_ok=True)
+        launched = subprocess.run(
+            ["/bin/sh", "-c", LAUNCHER, "launch", "/bin/sh", "-c", WRAPPER, spec["name"],
+             spec["script"], spec["stdout"], spec["stderr"], str(job_dir)],
+            cwd=spec["work_dir"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        pid = launched.stdout.strip()
+        if launched.returncode != 0 or not pid.isdigit():
+            _write_atomic(job_dir / "exit_code", "127")
+            _write_atomic(job_dir / "start_error", launched.stderr.strip() or "launch failed")
+            return
+        started = process_start_time(int(pid)) or "gone"
+        _write_atomic(job_dir / "pid", f"{pid} {started}")
+        (self.root / "running" / backend_id).touch()
+
+    def _alive(self, backend_id: str) -> bool:
+        try:
+            pid, started = (self._job_dir(backend_id) / "pid").read_text().split()
+        except (OSError, ValueError):
+            return False
+        return process_start_time(int(pid)) == started
+
+    def _state(self, backend_id: str) -> BackendState:
+        job_dir = self._job_dir(backend_id)
+        if not (job_dir / "spec.json").exists():
+            return UNKNOWN
+        if (job_dir / "cancelled").exists():
+            return BackendState("cancelled", reason="cancelled")
+        exit_file = job_dir / "exit_code"
+        if exit_file.exists():
+            code = int(exit_file.read_text().strip())
+            if code == 0:
+                return BackendState("completed", 0)
+            start_error = job_dir / "start_error"
+            if start_error.exists():
+                return BackendState("failed", code, f"could not start: {start_error.read_text()}")
+            return BackendState("failed", code, f"exit code {code}")
+        if (self.root / "queued" / backend_id).exists():
+            return BackendState("pending")
+        if self._alive(backend_id):
+            return BackendState("running")
+        if exit_file.exists():  # it ended between the two checks above
+            return self._state(backend_id)
+        return BackendState(
+            "failed", None, "process ended without an exit code (killed, or the machine restarted)"
+        )
+
+    def states(self, backend_ids: Sequence[str]) -> dict[str, BackendState]:
+        with self._locked():
+            self._start_queued()
+        return {backend_id: self._state(backend_id) for backend_id in backend_ids}
+
+    def find_by_names(self, names: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for name in names:
+            with contextlib.suppress(FileNotFoundError):
+                found[name] = (self.root / "names" / _name_file(name)).read_text().strip()
+        return found
+
+    def find_by_name(self, name: str) -> str | None:
+        return self.find_by_names([name]).get(name)
+
+    def cancel(self, backend_id: str) -> None:
+        job_dir = self._job_dir(backend_id)
+        if not job_dir.exists() or (job_dir / "exit_code").exists():
+            return
+        with self._locked():
+            (job_dir / "cancelled").touch()
+            (self.root / "queued" / backend_id).unlink(missing_ok=True)
+            if self._alive(backend_id):
+                pid = int((job_dir / "pid").read_text().split()[0])
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGTERM)
+
+
+def _name_file(name: str) -> str:
+    return name.replace("%", "%25").replace("/", "%2F")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def _as_backend_error(error: Exception) -> BackendError:
+    return error if isinstance(error, BackendError) else BackendError(str(error))
+
+
+@register("local")
+def create(options: Mapping[str, object], context: BackendContext) -> LocalBackend:
+    return LocalBackend(options, context)

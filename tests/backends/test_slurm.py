@@ -1,0 +1,153 @@
+"""The slurm backend against the real single-node Slurm of the test session."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from reconciler.backends.base import BackendContext, BackendState, create_backend
+from reconciler.backends.slurm import SlurmBackend
+from reconciler.errors import BackendError
+from reconciler.model import BackendConfig
+from tests.backends.support import is_finished, is_running, wait_for_state, write_script
+from tests.services.slurm import SlurmCluster
+
+pytestmark = pytest.mark.slurm
+
+
+
+def hold(folder: Path) -> str:
+    """A job body that runs until the test creates `release`: no guessing at timings."""
+    return f'while [ ! -e "{folder}/release" ]; do sleep 0.1; done'
+
+
+def make_backend(cluster: SlurmCluster, tmp_path: Path, **options: object) -> SlurmBackend:
+    config = BackendConfig(
+        "slurm", {"partition": cluster.partition, "jobcomp": str(cluster.jobcomp), **options}
+    )
+    backend = create_backend(config, BackendContext(site="test", work_dir=tmp_path))
+    assert isinstance(backend, SlurmBackend)
+    return backend
+
+
+def test_a_job_runs_and_completes_with_its_logs(
+    slurm_cluster: SlurmCluster, tmp_path: Path
+) -> None:
+    backend = make_backend(slurm_cluster, tmp_path)
+    spec = write_script(tmp_path, "job:M:r1:p1.a1", f"echo hello; echo oops >&2; {hold(tmp_path)}")
+    backend_id = backend.submit(spec)
+    wait_for_state(backend, backend_id, is_running)
+    (tmp_path / "release").touch()
+    state = wait_for_state(backend, backend_id, is_finished)
+    assert state == BackendState("completed", 0)
+    assert spec.stdout.read_text() == "hello\n"
+    assert spec.stderr.read_text() == "oops\n"
+
+
+def test_exit_3_is_failed_with_the_exit_code(slurm_cluster: SlurmCluster, tmp_path: Path) -> None:
+    backend = make_backend(slurm_cluster, tmp_path)
+    backend_id = backend.submit(write_script(tmp_path, "job:M:r2:p1.a1", "exit 3"))
+    state = wait_for_state(backend, backend_id, is_finished)
+    assert state == BackendState("failed", 3, "slurm FAILED, exit code 3")
+
+
+def test_cancel_a_running_job(slurm_cluster: SlurmCluster, tmp_path: Path) -> None:
+    backend = make_backend(slurm_cluster, tmp_path)
+    backend_id = backend.submit(write_script(tmp_path, "job:M:r3:p1.a1", hold(tmp_path)))
+    wait_for_state(backend, backend_id, is_running)
+    backend.cancel(backend_id)
+    state = wait_for_state(backend, backend_id, is_finished)
+    assert state.state == "cancelled"
+    assert state.reason == "slurm CANCELLED"
+    backend.cancel(backend_id)  # cancelling again is not an error
+
+
+def test_find_by_name_for_recovery(slurm_cluster: SlurmCluster, tmp_path: Path) -> None:
+    backend = make_backend(slurm_cluster, tmp_path)
+    backend_id = backend.submit(write_script(tmp_path, "job:M:r4:p1.a1", "true"))
+    assert backend.find_by_name("job:M:r4:p1.a1") == backend_id
+    assert backend.find_by_name("job:M:r4:p1.a2") is None
+    assert backend.find_by_names(["job:M:r4:p1.a1", "nothing"]) == {"job:M:r4:p1.a1": backend_id}
+
+
+def test_unknown_ids_are_unknown(slurm_cluster: SlurmCluster, tmp_path: Path) -> None:
+    backend = make_backend(slurm_cluster, tmp_path)
+    assert backend.states(["987654"])["987654"].state == "unknown"
+
+
+def test_finished_jobs_slurm_forgot_come_from_the_jobcomp_file(
+    slurm_cluster: SlurmCluster, tmp_path: Path
+) -> None:
+    backend = make_backend(slurm_cluster, tmp_path)
+    backend_id = backend.submit(write_script(tmp_path, "job:M:r5:p1.a1", "exit 7"))
+    live = wait_for_state(backend, backend_id, is_finished)
+    line = wait_for_jobcomp_line(slurm_cluster.jobcomp, backend_id)
+    # Slurm keeps jobs for MinJobAge (an hour here): give the real line an id it never had.
+    forgotten = tmp_path / "jobcomp.txt"
+    forgotten.write_text(line.replace(f"JobId={backend_id} ", "JobId=900001 ") + "\n")
+    reader = make_backend(slurm_cluster, tmp_path, jobcomp=str(forgotten))
+    assert reader.states(["900001"]) == {"900001": live}
+    assert live == BackendState("failed", 7, "slurm FAILED, exit code 7")
+    assert reader.find_by_name("job:M:r5:p1.a1") == backend_id  # squeue still has it
+
+
+def wait_for_jobcomp_line(path: Path, backend_id: str) -> str:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        for line in path.read_text().splitlines():
+            if re.match(rf"JobId={backend_id} ", line):
+                return line
+        time.sleep(0.1)
+    raise AssertionError(f"no jobcomp line for {backend_id}")
+
+
+def test_controller_restart_in_the_middle(slurm_cluster: SlurmCluster, tmp_path: Path) -> None:
+    backend = make_backend(slurm_cluster, tmp_path)
+    backend_id = backend.submit(write_script(tmp_path, "job:M:r6:p1.a1", hold(tmp_path)))
+    wait_for_state(backend, backend_id, is_running)
+    slurm_cluster.stop_controller()
+    try:
+        with pytest.raises(BackendError) as down:
+            backend.states([backend_id])
+        # The caller must not mistake "cannot ask" for "job gone".
+        assert str(down.value) == (
+            "squeue --json: slurm_load_jobs: Failed while looking for jobs (Unspecified error)"
+        )
+        (tmp_path / "release").touch()
+    finally:
+        slurm_cluster.start_controller()
+    state = wait_for_state(backend, backend_id, is_finished)
+    assert state == BackendState("completed", 0)
+
+
+def test_a_refused_submission_names_command_exit_code_and_stderr(
+    slurm_cluster: SlurmCluster, tmp_path: Path
+) -> None:
+    backend = make_backend(slurm_cluster, tmp_path, partition="nosuchpartition")
+    spec = write_script(tmp_path, "job:M:r7:p1.a1", "true")
+    with pytest.raises(BackendError) as refused:
+        backend.submit(spec)
+    assert str(refused.value) == (
+        f"sbatch --parsable --job-name=job:M:r7:p1.a1 --chdir={tmp_path} "
+        f"--output={spec.stdout} --error={spec.stderr} --partition=nosuchpartition "
+        f"{spec.script}: exit code 1: "
+        "sbatch: error: invalid partition specified: nosuchpartition | "
+        "sbatch: error: Batch job submission failed: Invalid partition name specified"
+    )
+
+
+def test_submit_many_gives_one_id_per_job_in_order(
+    slurm_cluster: SlurmCluster, tmp_path: Path
+) -> None:
+    backend = make_backend(slurm_cluster, tmp_path)
+    specs = [write_script(tmp_path / str(i), f"job:M:r{100 + i}:p1.a1", "true") for i in range(20)]
+    results = backend.submit_many(specs)
+    assert [r.name for r in results] == [s.name for s in specs]
+    assert all(r.error is None for r in results)
+    ids = [r.backend_id for r in results]
+    assert len(set(ids)) == 20
+    found = backend.find_by_names([s.name for s in specs])
+    assert [found[s.name] for s in specs] == ids
