@@ -59,6 +59,12 @@ def validate(
     Exit 0 when there are no errors (warnings allowed), 1 when there are errors.
     """
     roots = parse_rat_roots(rat_root or [])
+    for version in roots:
+        if repo.is_dir() and not (repo / "rat-versions" / f"{version}.yaml").is_file():
+            raise typer.BadParameter(
+                f"{version}: no rat-versions/{version}.yaml in the repository",
+                param_hint="--rat-root",
+            )
     result = validate_repository(repo, rat_roots=roots)
     if output_format is OutputFormat.json:
         typer.echo(render_json(result.diagnostics), nl=False)

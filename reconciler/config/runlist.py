@@ -25,7 +25,8 @@ def _fast_parse(text: str) -> tuple[int, ...] | None:
     if "#" in text:
         return None
     lines = text.split()
-    if len(lines) != len(text.splitlines()) - text.splitlines().count(""):
+    all_lines = text.splitlines()
+    if len(lines) != len(all_lines) - all_lines.count(""):
         return None
     if not all(line.isascii() and line.isdigit() for line in lines):
         return None
@@ -40,6 +41,11 @@ def parse_run_list(text: str) -> tuple[tuple[int, ...], list[RunListProblem]]:
     fast = _fast_parse(text)
     if fast is not None:
         return fast, []
+    return parse_run_list_by_line(text)
+
+
+def parse_run_list_by_line(text: str) -> tuple[tuple[int, ...], list[RunListProblem]]:
+    """The careful parser: every line on its own, every problem named."""
     runs: list[int] = []
     first_line: dict[int, int] = {}
     problems: list[RunListProblem] = []

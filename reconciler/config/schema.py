@@ -161,7 +161,8 @@ class _Formatter:
             return f"expected {singular}, got {found}"
         if keyword == "required":
             missing = [name for name in expected if name not in instance]
-            return "missing required field " + ", ".join(repr(name) for name in missing)
+            plural = "s" if len(missing) > 1 else ""
+            return f"missing required field{plural} " + ", ".join(repr(name) for name in missing)
         if keyword in ("enum", "const"):
             options = expected if isinstance(expected, list) else [expected]
             return f"expected one of {', '.join(map(str, options))}, got {found}"
@@ -205,7 +206,11 @@ def schema_problems(kind: Kind, doc: YamlDoc) -> list[tuple[JsonPath, str, str]]
     """Every schema violation as (location path, JSON path, message), in file order."""
     formatter = _Formatter(kind, doc)
     found: list[tuple[JsonPath, str, str]] = []
+    seen: set[tuple[JsonPath, str]] = set()
     for error in validator(kind).iter_errors(doc.data):
         for location, message in formatter.messages(error):
-            found.append((location, json_path(location), message))
+            # `required` fails once per missing field; the message already names them all.
+            if (location, message) not in seen:
+                seen.add((location, message))
+                found.append((location, json_path(location), message))
     return found

@@ -1,0 +1,172 @@
+"""load_repository: the typed model, its sources, run lists, git commit, module checks."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from reconciler.config.load import load_repository, require_valid
+from reconciler.errors import InvalidRepository
+from reconciler.model import SourceRef
+from tests.config.corpus import BASE, RELEASE
+
+CAMPAIGN = """\
+# yaml-language-server: $schema=../schemas/campaign.schema.json
+label: water-v2
+rat_version: "1.0.0"
+ratdb_tag: water-v2
+state: paused
+sites: [alpha]
+retry: {max_attempts: 4, on: ["DUE TO TIME LIMIT"]}
+modules:
+  - {module: WaterPmt_Betagammas, n_ev: 1000, ev_per_run: 300, template: {radius: 7250}}
+  - module: WaterBi214Run
+    runlist: runlists/good.txt
+    priority: 120
+"""
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(BASE, root)
+    (root / "campaigns").mkdir()
+    (root / "campaigns" / "water-v2.yaml").write_text(CAMPAIGN)
+    return root
+
+
+def test_the_model_holds_typed_records_that_remember_their_source(repo: Path) -> None:
+    model, diagnostics = load_repository(repo, rat_roots={"1.0.0": RELEASE})
+    assert diagnostics == []
+    assert model is not None
+    campaign = model.campaigns["water-v2"]
+    assert (campaign.rat_version, campaign.ratdb_tag, campaign.state) == (
+        "1.0.0",
+        "water-v2",
+        "paused",
+    )
+    assert campaign.sites == ("alpha",)
+    assert (campaign.retry.max_attempts, campaign.retry.on) == (4, ("DUE TO TIME LIMIT",))
+    first, second = campaign.modules
+    assert first.source == SourceRef("campaigns/water-v2.yaml", 9, 5)
+    assert (first.n_ev, first.ev_per_run, dict(first.template)) == (1000, 300, {"radius": 7250})
+    assert second.source == SourceRef("campaigns/water-v2.yaml", 10, 5)
+    assert second.runlist == "runlists/good.txt"
+    assert second.run_numbers == (100151, 100152, 100153)
+    assert second.priority == 120
+    rat = model.rat_versions["1.0.0"]
+    assert [(p.name, p.dir, p.prefix) for p in rat.phases] == [
+        ("water", "mac/production/water", "Water"),
+        ("scint", "mac/production/scint", "Scint"),
+    ]
+    assert rat.overrides["WaterN16sourceRun"].event_mode == "run_number"
+    assert rat.benchmark_for("WaterBi214Run") == (rat.benchmarks["default"], True)
+    alpha, beta = model.sites["alpha"], model.sites["beta"]
+    assert alpha.backend.type == "slurm"
+    assert dict(alpha.backend.options) == {"partition": "snoplus", "time_limit": "20:00:00"}
+    assert alpha.rat_locations == {"1.0.0": "CVMFS", "2.0.0": "/opt/rat/2.0.0/env.sh"}
+    assert (beta.max_running, beta.enabled, beta.accepts) == (100, True, ("beta-*",))
+    assert beta.storage.se is None and beta.storage.base_url == "file:///srv/snoplus"
+    assert model.commit is None
+
+
+def test_the_commit_is_the_head_of_a_git_repository(repo: Path) -> None:
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+            cwd=repo,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-q", "-m", "declare")
+    model = require_valid(repo, rat_roots={"1.0.0": RELEASE})
+    assert model.commit == git("rev-parse", "HEAD")
+
+
+def test_require_valid_raises_with_every_diagnostic(repo: Path) -> None:
+    (repo / "campaigns" / "broken.yaml").write_text("label: broken\nmodules: []\n")
+    (repo / "sites" / "alpha.yaml").write_text("name: alpha\n")
+    with pytest.raises(InvalidRepository) as raised:
+        require_valid(repo, rat_roots={"1.0.0": RELEASE})
+    texts = [d.text() for d in raised.value.diagnostics]
+    assert texts == [
+        "campaigns/broken.yaml:1:1: missing required field 'rat_version'",
+        "campaigns/broken.yaml:2:1: modules: must not be empty",
+        "sites/alpha.yaml:1:1: missing required fields 'backend', 'rat_locations', 'storage'",
+    ]
+    assert str(raised.value) == (
+        "campaigns/broken.yaml:1:1: missing required field 'rat_version' (and 2 more errors)"
+    )
+
+
+def test_without_module_checks_nothing_is_skipped_silently_or_reported(repo: Path) -> None:
+    model, diagnostics = load_repository(repo, check_modules=False)
+    assert model is not None and diagnostics == []
+    _, diagnostics = load_repository(repo)
+    assert [d.text() for d in diagnostics] == [
+        "rat-versions/1.0.0.yaml:4:1: warning: env: no RAT release found from this path, so"
+        " module checks for RAT 1.0.0 were skipped (pass --rat-root 1.0.0=DIR to check them)"
+    ]
+
+
+def test_the_release_is_found_from_the_env_path(repo: Path, tmp_path: Path) -> None:
+    """CVMFS layout: sw/<v>/env_rat-<v>.sh beside the tree sw/<v>/rat-<v>/."""
+    software = tmp_path / "sw" / "1.0.0"
+    shutil.copytree(RELEASE, software / "rat-1.0.0")
+    version_file = repo / "rat-versions" / "1.0.0.yaml"
+    version_file.write_text(
+        version_file.read_text().replace(
+            "/nonexistent/sw/1.0.0/env_rat-1.0.0.sh", f"{software}/env_rat-1.0.0.sh"
+        )
+    )
+    (repo / "campaigns" / "water-v2.yaml").write_text(
+        CAMPAIGN.replace("WaterBi214Run", "WaterBi214")
+    )
+    _, diagnostics = load_repository(repo)
+    assert [d.text() for d in diagnostics] == [
+        "campaigns/water-v2.yaml:10:5: modules[1] (WaterBi214): module: no module"
+        " 'WaterBi214' in RAT 1.0.0 (did you mean 'WaterBi214Run'?)"
+    ]
+
+
+def test_a_run_list_shared_by_two_campaigns_is_reported_once(repo: Path) -> None:
+    for label in ("first", "second"):
+        (repo / "campaigns" / f"{label}.yaml").write_text(
+            f'label: {label}\nrat_version: "1.0.0"\n'
+            "modules: [{module: WaterBi214Run, runlist: runlists/duplicate.txt}]\n"
+        )
+    _, diagnostics = load_repository(repo, rat_roots={"1.0.0": RELEASE})
+    assert [d.text() for d in diagnostics] == [
+        "runlists/duplicate.txt:3:1: run 100151 is listed twice (first at line 1)"
+    ]
+
+
+def test_a_symlink_out_of_the_repository_is_an_escape(repo: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("100151\n")
+    (repo / "runlists" / "linked.txt").symlink_to(outside)
+    (repo / "campaigns" / "water-v2.yaml").write_text(
+        CAMPAIGN.replace("runlists/good.txt", "runlists/linked.txt")
+    )
+    _, diagnostics = load_repository(repo, rat_roots={"1.0.0": RELEASE})
+    assert [d.message for d in diagnostics] == [
+        "modules[1] (WaterBi214Run): runlist: 'runlists/linked.txt' points outside the repository"
+    ]
+
+
+def test_a_folder_that_is_not_a_repository(tmp_path: Path) -> None:
+    _, diagnostics = load_repository(tmp_path)
+    assert [d.message for d in diagnostics] == [
+        "not an mcprod repository: no campaigns/, rat-versions/ or sites/ folder"
+    ]
+    _, diagnostics = load_repository(tmp_path / "missing")
+    assert [d.message for d in diagnostics] == [
+        "no such directory: pass --repo with a repository folder"
+    ]
