@@ -183,13 +183,16 @@ def convert_request(
         findings.error(("modules",) if "modules" in data else (), "modules: expected a list")
         return None, findings.items
     entries = [_entry(raw, index, options, findings) for index, raw in enumerate(modules)]
+    not_objects = {index for index, raw in enumerate(modules) if not isinstance(raw, dict)}
     if options.runlist is not None:
         _give_runlist(entries, options.runlist, findings)
-    campaign: dict[str, Any] = {"label": options.label, "rat_version": rat_v}
+    # A bad rat_v is reported above; the schema then checks everything else.
+    version = rat_v if isinstance(rat_v, str) else "0"
+    campaign: dict[str, Any] = {"label": options.label, "rat_version": version}
     if options.ratdb_tag is not None:
         campaign["ratdb_tag"] = options.ratdb_tag
     campaign["modules"] = entries
-    _schema_check(campaign, findings)
+    _schema_check(campaign, findings, not_objects)
     if findings.items:
         return None, findings.items
     return campaign, []
@@ -197,7 +200,10 @@ def convert_request(
 
 def _entry(raw: Any, index: int, options: ImportOptions, findings: _Findings) -> Any:
     if not isinstance(raw, dict):
-        return raw  # the schema check names it
+        findings.error(
+            ("modules", index), f"modules[{index}]: expected an object {{\"module\": ...}}"
+        )
+        return {}
     entry = dict(raw)
     label = entry.pop("label", options.label)
     if label != options.label:
@@ -242,11 +248,13 @@ def _give_runlist(entries: list[Any], runlist: str, findings: _Findings) -> None
         )
 
 
-def _schema_check(campaign: dict[str, Any], findings: _Findings) -> None:
+def _schema_check(campaign: dict[str, Any], findings: _Findings, not_objects: set[int]) -> None:
     # The campaign shares its paths with the request, except rat_v -> rat_version.
     marks = {_campaign_path(p): pos for p, pos in findings.marks.marks.items()}
     doc = YamlDoc(data=campaign, marks=marks)
     for location, _pointer, message in schema_problems("campaign", doc):
+        if location[:1] == ("modules",) and location[1:2] and location[1] in not_objects:
+            continue  # reported as "expected an object"
         if location[:1] == ("rat_version",):
             message = "rat_v" + message.removeprefix("rat_version")
         findings.error(_request_path(location), message)
