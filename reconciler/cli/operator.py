@@ -1,7 +1,139 @@
-"""Placeholder: the `operator` command module; its owner replaces this file."""
+"""`mcprod retry` and `mcprod cancel`: explicit, logged operator actions on selected jobs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from reconciler.errors import McprodError
+from reconciler.operator import (
+    CONFIRM_ABOVE,
+    Action,
+    Selector,
+    apply_plan,
+    operator_name,
+    parse_runs,
+    plan_action,
+)
+from reconciler.store.open import open_store
+
+LabelOpt = Annotated[str | None, typer.Option("--label", metavar="LABEL", help="Campaign label.")]
+ModuleOpt = Annotated[
+    str | None, typer.Option("--module", metavar="GLOB", help="Module name or glob, e.g. 'Water*'.")
+]
+StatusOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--status",
+        metavar="STATUS",
+        help="Job status (repeatable); default: failed for retry, every unfinished status"
+        " for cancel.",
+    ),
+]
+RunsOpt = Annotated[
+    str | None, typer.Option("--runs", metavar="A-B", help="Run range A-B (inclusive).")
+]
+YesOpt = Annotated[
+    bool, typer.Option("--yes", help=f"Confirm an action on more than {CONFIRM_ABOVE} jobs.")
+]
+DryOpt = Annotated[bool, typer.Option("--dry-run", help="Show what would change; change nothing.")]
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db", metavar="URL", help="Database URL; default: $MCPROD_DB, else .mcprod/ SQLite."
+    ),
+]
+RepoOpt = Annotated[Path, typer.Option("--repo", metavar="DIR", help="Repository folder.")]
+FormatOpt = Annotated[str, typer.Option("--format", metavar="text|json", help="text or json.")]
+
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the application."""
+    app.command("retry")(retry)
+    app.command("cancel")(cancel)
+
+
+def retry(
+    label: LabelOpt = None,
+    module: ModuleOpt = None,
+    status: StatusOpt = None,
+    runs: RunsOpt = None,
+    yes: YesOpt = False,
+    dry_run: DryOpt = False,
+    db: DbOpt = None,
+    repo: RepoOpt = Path("."),
+    output_format: FormatOpt = "text",
+) -> None:
+    """Put failed (or canceled) jobs back to waiting, with a fresh attempt budget."""
+    _run("retry", label, module, status, runs, yes, dry_run, db, repo, output_format)
+
+
+def cancel(
+    label: LabelOpt = None,
+    module: ModuleOpt = None,
+    status: StatusOpt = None,
+    runs: RunsOpt = None,
+    yes: YesOpt = False,
+    dry_run: DryOpt = False,
+    db: DbOpt = None,
+    repo: RepoOpt = Path("."),
+    output_format: FormatOpt = "text",
+) -> None:
+    """Cancel jobs; running ones are stopped by their site's next cycle."""
+    _run("cancel", label, module, status, runs, yes, dry_run, db, repo, output_format)
+
+
+def _run(
+    action: Action,
+    label: str | None,
+    module: str | None,
+    status: list[str] | None,
+    runs: str | None,
+    yes: bool,
+    dry_run: bool,
+    db: str | None,
+    repo: Path,
+    output_format: str,
+) -> None:
+    if output_format not in ("text", "json"):
+        raise McprodError(f"--format {output_format!r}: expected text or json")
+    selector = Selector(label, module, tuple(status or ()), parse_runs(runs) if runs else None)
+    store = open_store(db, repo)
+    try:
+        plan = plan_action(store, action, selector)
+        needs_yes = len(plan.jobs) > CONFIRM_ABOVE and not yes
+        applied = None
+        if plan.jobs and not dry_run and not needs_yes:
+            applied = apply_plan(store, plan, dt.datetime.now(dt.UTC), operator_name())
+    finally:
+        store.close()
+    if output_format == "json":
+        typer.echo(json.dumps({
+            "action": action,
+            "selector": plan.selector.describe(),
+            "matched": [job["_id"] for job in plan.jobs],
+            "counts": plan.counts(),
+            "changed": list(applied.changed) if applied else [],
+            "skipped": list(applied.skipped) if applied else [],
+            "log": applied.log_id if applied else None,
+        }, indent=1))
+    else:
+        for line in plan.lines():
+            typer.echo(line)
+        if applied is not None:
+            changed = len(applied.changed)
+            typer.echo(f"{action}: changed {changed} jobs (logged in {applied.log_id})")
+            for job_id in applied.skipped:
+                typer.echo(f"  skipped {job_id}: changed by someone else meanwhile")
+        elif not plan.jobs:
+            typer.echo(f"{action}: nothing to do")
+        elif dry_run:
+            typer.echo(f"{action}: dry run, nothing changed")
+    if needs_yes:
+        raise McprodError(
+            f"{action} would change {len(plan.jobs)} jobs (more than {CONFIRM_ABOVE}):"
+            " run again with --yes to do it"
+        )

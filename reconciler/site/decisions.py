@@ -220,8 +220,10 @@ def mark_completed(
 
 
 def attempts_run(job: Mapping[str, Any]) -> int:
-    """Attempts that reached the batch system (released reservations do not count)."""
-    return sum(1 for a in job.get("attempts") or [] if a.get("status") != "released")
+    """Attempts that reached the batch system (released reservations do not count),
+    since the last operator retry (`attempts_counted_from`) gave a fresh budget."""
+    counted = (job.get("attempts") or [])[int(job.get("attempts_counted_from") or 0) :]
+    return sum(1 for a in counted if a.get("status") != "released")
 
 
 def backoff_seconds(attempts_done: int, base_s: float = DEFAULT_BACKOFF_S) -> float:
@@ -276,6 +278,14 @@ def requeue(job: Mapping[str, Any], decision: RetryDecision, now: dt.datetime) -
         not_before=decision.not_before,
         updated_at=iso(now),
     )
+    return doc
+
+
+def cancel_done(job: Mapping[str, Any], now: dt.datetime, outcome: str) -> Doc:
+    """An operator's cancel reached the batch system (or there was nothing to stop)."""
+    doc = copy.deepcopy(dict(job))
+    _current_attempt(doc).update(status="cancelled", finished_at=iso(now), reason=outcome)
+    doc["updated_at"] = iso(now)
     return doc
 
 

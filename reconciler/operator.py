@@ -1,0 +1,237 @@
+"""`mcprod retry` and `mcprod cancel`: explicit operator actions on selected jobs.
+
+Selection is by campaign label, module glob, status and run range. The command
+first computes the change as data (`OperatorPlan`), prints it, and applies it only
+when it is small (<= CONFIRM_ABOVE jobs) or confirmed with --yes. Every applied
+action is recorded in an `oplog:` document (who, when, filters, job ids), and in
+each job's `attempts` history.
+
+- retry: failed or canceled jobs -> waiting, with a fresh attempt budget (the
+  campaign's retry.max_attempts counts again from here).
+- cancel: waiting, reserved, submitted, running or failed jobs -> canceled. A job
+  that was at a site keeps `cancel_requested` on its attempt, and that site's
+  next cycle stops the batch job (only the site can reach its backend).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import fnmatch
+import getpass
+import os
+import re
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from reconciler.errors import McprodError
+from reconciler.site.decisions import iso
+from reconciler.site.jobs import bulk_cas, read_docs
+from reconciler.store.base import Store
+
+Doc = dict[str, Any]
+Action = Literal["retry", "cancel"]
+CONFIRM_ABOVE = 100
+FROM_STATUSES: Mapping[Action, tuple[str, ...]] = {
+    "retry": ("failed", "canceled"),
+    "cancel": ("waiting", "reserved", "submitted", "running", "failed"),
+}
+DEFAULT_STATUSES: Mapping[Action, tuple[str, ...]] = {
+    "retry": ("failed",),
+    "cancel": ("waiting", "reserved", "submitted", "running", "failed"),
+}
+AT_A_SITE = ("reserved", "submitted", "running")
+
+
+@dataclass(frozen=True)
+class Selector:
+    label: str | None = None
+    module: str | None = None  # glob
+    statuses: tuple[str, ...] = ()
+    runs: tuple[int, int] | None = None  # inclusive
+
+    def describe(self) -> str:
+        parts = []
+        if self.label:
+            parts.append(f"--label {self.label}")
+        if self.module:
+            parts.append(f"--module {self.module}")
+        parts.extend(f"--status {s}" for s in self.statuses)
+        if self.runs:
+            parts.append(f"--runs {self.runs[0]}-{self.runs[1]}")
+        return " ".join(parts)
+
+
+def parse_runs(text: str) -> tuple[int, int]:
+    """`A-B` (inclusive) or a single run `A`."""
+    match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", text)
+    if not match:
+        raise McprodError(f"--runs {text!r}: expected a run range A-B, e.g. 100151-100200")
+    first = int(match.group(1))
+    last = int(match.group(2) or first)
+    if last < first:
+        raise McprodError(f"--runs {text!r}: the range ends before it starts")
+    return first, last
+
+
+def check_selector(action: Action, selector: Selector) -> Selector:
+    """The selector with the action's default statuses; refuses statuses it cannot act on."""
+    allowed = FROM_STATUSES[action]
+    for status in selector.statuses:
+        if status not in allowed:
+            raise McprodError(
+                f"--status {status}: {action} acts on {', '.join(allowed)} jobs only"
+            )
+    if not selector.label and not selector.statuses:
+        raise McprodError(f"{action}: choose jobs with --label and/or --status")
+    if selector.statuses:
+        return selector
+    return Selector(selector.label, selector.module, DEFAULT_STATUSES[action], selector.runs)
+
+
+def matches(job: Mapping[str, Any], selector: Selector) -> bool:
+    if job.get("type") != "job":
+        return False
+    if selector.label and job.get("campaign") != selector.label:
+        return False
+    if selector.module and not fnmatch.fnmatchcase(str(job.get("module")), selector.module):
+        return False
+    if selector.statuses and job.get("status") not in selector.statuses:
+        return False
+    if selector.runs:
+        run = int(job.get("run") or 0)
+        if not selector.runs[0] <= run <= selector.runs[1]:
+            return False
+    return True
+
+
+def _history(doc: Doc, action: str, now: dt.datetime, who: str, before: str) -> None:
+    doc.setdefault("operator_actions", []).append(
+        {"action": action, "at": iso(now), "by": who, "from_status": before}
+    )
+
+
+def retried(job: Mapping[str, Any], now: dt.datetime, who: str) -> Doc:
+    doc = copy.deepcopy(dict(job))
+    _history(doc, "retry", now, who, str(job.get("status")))
+    doc.update(
+        status="waiting",
+        site=None,
+        backend_id=None,
+        not_before=None,
+        reason=f"retried by operator {who}",
+        attempts_counted_from=len(doc.get("attempts") or []),
+        updated_at=iso(now),
+    )
+    doc.pop("retry_checked", None)
+    doc.pop("retry_decision", None)
+    return doc
+
+
+def cancelled(job: Mapping[str, Any], now: dt.datetime, who: str) -> Doc:
+    doc = copy.deepcopy(dict(job))
+    before = str(job.get("status"))
+    _history(doc, "cancel", now, who, before)
+    doc.update(status="canceled", reason=f"cancelled by operator {who}", updated_at=iso(now))
+    if before in AT_A_SITE and doc.get("attempts"):
+        doc["attempts"][-1]["status"] = "cancel_requested"
+    return doc
+
+
+TRANSFORMS = {"retry": retried, "cancel": cancelled}
+
+
+@dataclass(frozen=True)
+class OperatorPlan:
+    action: Action
+    selector: Selector
+    jobs: tuple[Doc, ...]  # the selected documents as read
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for job in self.jobs:
+            counts[str(job.get("status"))] = counts.get(str(job.get("status")), 0) + 1
+        return dict(sorted(counts.items()))
+
+    def lines(self, shown: int = 20) -> list[str]:
+        target = "waiting" if self.action == "retry" else "canceled"
+        lines = [f"{self.action}: {len(self.jobs)} jobs match {self.selector.describe()}"]
+        lines.extend(f"  {status} -> {target}: {n}" for status, n in self.counts().items())
+        lines.extend(f"  {job['_id']} ({job.get('status')})" for job in self.jobs[:shown])
+        if len(self.jobs) > shown:
+            lines.append(f"  ... and {len(self.jobs) - shown} more")
+        return lines
+
+
+def candidate_ids(store: Store, selector: Selector) -> list[str]:
+    """Ids from the narrowest view the selector allows (documents are checked after)."""
+    if selector.label:
+        rows = store.view(
+            "mcprod/jobs_by_campaign", startkey=[selector.label], endkey=[selector.label, {}]
+        )
+    else:
+        rows = []
+        for status in selector.statuses:
+            rows.extend(
+                store.view(
+                    "mcprod/jobs_by_status_module",
+                    startkey=[status],
+                    endkey=[status, {}],
+                    reduce=False,
+                )
+            )
+    return sorted({row.id for row in rows if row.id is not None})
+
+
+def plan_action(store: Store, action: Action, selector: Selector) -> OperatorPlan:
+    selector = check_selector(action, selector)
+    docs = read_docs(store, candidate_ids(store, selector))
+    chosen = tuple(sorted((d for d in docs if matches(d, selector)), key=lambda d: d["_id"]))
+    return OperatorPlan(action, selector, chosen)
+
+
+def operator_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
+
+
+@dataclass(frozen=True)
+class Applied:
+    changed: tuple[str, ...]
+    skipped: tuple[str, ...]  # changed by someone else meanwhile: not touched
+    log_id: str
+
+
+def apply_plan(store: Store, plan: OperatorPlan, now: dt.datetime, who: str) -> Applied:
+    """Write the change by compare-and-set; a job changed since it was read is skipped."""
+    transform = TRANSFORMS[plan.action]
+    written, lost = bulk_cas(store, [transform(job, now, who) for job in plan.jobs])
+    changed = tuple(str(doc["_id"]) for doc in written)
+    log_id = f"oplog:{iso(now)}:{uuid.uuid4().hex[:8]}"
+    store.create(
+        {
+            "_id": log_id,
+            "type": "operator_log",
+            "action": plan.action,
+            "selector": plan.selector.describe(),
+            "by": who,
+            "at": iso(now),
+            "changed": list(changed),
+            "skipped": list(lost),
+        }
+    )
+    return Applied(changed, tuple(lost), log_id)
+
+
+def requested_cancellations(jobs: Iterable[Mapping[str, Any]]) -> Sequence[Mapping[str, Any]]:
+    """Canceled jobs whose batch job the site still has to stop."""
+    return [
+        job
+        for job in jobs
+        if job.get("status") == "canceled"
+        and (job.get("attempts") or [{}])[-1].get("status") == "cancel_requested"
+    ]

@@ -1,0 +1,59 @@
+"""Stop the batch jobs of jobs an operator cancelled (`mcprod cancel`).
+
+The operator command can run anywhere, but only the site can reach its backend:
+it marks the attempt `cancel_requested`, and the site's cycle calls the backend's
+cancel and records that it did.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from reconciler.backends.base import Backend
+from reconciler.errors import BackendError
+from reconciler.operator import requested_cancellations
+from reconciler.site import decisions as d
+from reconciler.site.jobs import cas_apply, guarded, site_jobs
+from reconciler.store.base import Store
+
+Doc = dict[str, Any]
+
+
+@dataclass
+class CancelResult:
+    stopped: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _still_requested(job: Doc) -> Any:
+    def check(fresh: Doc) -> bool:
+        return bool(requested_cancellations([fresh])) and fresh.get("attempt") == job.get(
+            "attempt"
+        )
+
+    return check
+
+
+def stop_cancelled(
+    store: Store, backend: Backend, site: str, now: dt.datetime, *, dry_run: bool = False
+) -> CancelResult:
+    result = CancelResult()
+    for job in requested_cancellations(site_jobs(store, site, ["canceled"])):
+        doc = dict(job)
+        backend_id = doc.get("backend_id")
+        try:
+            if backend_id and not dry_run:
+                backend.cancel(str(backend_id))
+        except BackendError as exc:
+            result.errors.append(f"{doc['_id']}: cancel in the batch system failed: {exc}")
+            continue
+        outcome = f"stopped {backend_id}" if backend_id else "was not submitted yet"
+        if dry_run or cas_apply(
+            store, doc, guarded(_still_requested(doc), partial(d.cancel_done, now=now,
+                                                               outcome=outcome))
+        ):
+            result.stopped += 1
+    return result

@@ -1,0 +1,250 @@
+"""One site cycle: `mcprod reconcile --site S --once`, and each turn of the loop.
+
+Order of the steps, and why:
+  sync       pull the repository (a bad commit -> last good commit, monitor only)
+  heartbeat  first, so other sites see we are alive even if a later step fails
+  enqueue    campaigns -> job documents (the planner's step), not when monitor only
+  recover    our own `reserved` jobs left by a crash: adopt or release, by name
+  monitor    our submitted/running jobs -> running / completed (verified) / failed
+  retry      our failed jobs -> waiting per campaign policy, with back-off
+  stale      other sites' jobs whose heartbeat is stale -> released when safe
+  submit     eligible waiting jobs in queue order, up to max_running
+  status     campaign status documents, then the heartbeat with this cycle's summary
+
+The store going away raises `StoreError` out of here (exit 1): every write is a
+single compare-and-set, so nothing half-done is left, and the next cycle
+converges from what the documents say.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler.backends.base import Backend, BackendContext, SubmitSpec, create_backend
+from reconciler.errors import BackendError, McprodError
+from reconciler.model import DeclaredRepo, Site
+from reconciler.site import decisions as d
+from reconciler.site.campaign_status import update_campaign_status
+from reconciler.site.cancel import stop_cancelled
+from reconciler.site.heartbeat import write_heartbeat
+from reconciler.site.jobs import Doc, count_active, site_jobs, waiting_in_queue_order
+from reconciler.site.lock import submit_lock
+from reconciler.site.monitor import ReturnCardPath, VerifyFile, monitor_jobs
+from reconciler.site.recovery import recover_own_reservations, release_stale_sites
+from reconciler.site.result import SiteCycleResult
+from reconciler.site.retry import retry_failed
+from reconciler.site.submit import submit_jobs
+from reconciler.store.base import Store
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class CycleOptions:
+    site: str
+    repo_root: Path
+    db_url: str | None = None
+    dry_run: bool = False
+    prune: bool = False
+    sync: bool = True
+    stale_after_s: float = d.DEFAULT_STALE_AFTER_S
+    retry_backoff_s: float = d.DEFAULT_BACKOFF_S
+    work_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The repository state a cycle works from."""
+
+    repo: DeclaredRepo | None
+    commit: str | None
+    monitor_only: bool
+    errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SitePieces:
+    """The parts of a cycle that talk to the world beyond the store, for one site."""
+
+    backend: Backend
+    prepare: Callable[[Doc], SubmitSpec]
+    card_path: ReturnCardPath
+    verify: VerifyFile
+    backend_for: Callable[[str], Backend] = field(default=lambda _name: _cannot_ask(_name))
+
+
+def _cannot_ask(site: str) -> Backend:
+    raise BackendError(f"site {site}: its backend cannot be asked from here")
+
+
+def site_work_dir(site: Site, repo_root: Path, override: Path | None) -> Path:
+    """Where job folders, scripts, logs and the local backend's state live."""
+    if override is not None:
+        return override
+    configured = site.backend.options.get("work_dir")
+    if isinstance(configured, str) and configured:
+        return Path(configured).expanduser()
+    return repo_root / ".mcprod" / "sites" / site.name
+
+
+def backend_for_site(site: Site, work_dir: Path) -> Backend:
+    return create_backend(site.backend, BackendContext(site.name, work_dir, site.max_running))
+
+
+def run_site_cycle(
+    options: CycleOptions,
+    *,
+    load: Callable[[CycleOptions], Loaded],
+    open_store: Callable[[CycleOptions], Store],
+    pieces_for: Callable[[Site, Path, DeclaredRepo], SitePieces],
+    enqueue: Callable[[Store, DeclaredRepo, SiteCycleResult], None] | None = None,
+    clock: Clock = utc_now,
+) -> SiteCycleResult:
+    """One cycle for one site; errors the operator must see end up in `result.errors`."""
+    loaded = load(options)
+    result = SiteCycleResult(
+        site=options.site,
+        commit=loaded.commit,
+        dry_run=options.dry_run,
+        monitor_only=loaded.monitor_only,
+        errors=list(loaded.errors),
+    )
+    repo = loaded.repo
+    if repo is None:
+        result.errors.append("no valid commit to work from: nothing done")
+        return result
+    site = repo.sites.get(options.site)
+    if site is None:
+        known = ", ".join(sorted(repo.sites)) or "none"
+        raise McprodError(f"site '{options.site}' is not declared in sites/ (declared: {known})")
+    work_dir = site_work_dir(site, repo.root, options.work_dir)
+    pieces = pieces_for(site, work_dir, repo)
+    store = open_store(options)
+    try:
+        _cycle(options, repo, site, work_dir, pieces, store, loaded, enqueue, clock, result)
+    finally:
+        store.close()
+    return result
+
+
+def _cycle(
+    options: CycleOptions,
+    repo: DeclaredRepo,
+    site: Site,
+    work_dir: Path,
+    pieces: SitePieces,
+    store: Store,
+    loaded: Loaded,
+    enqueue: Callable[[Store, DeclaredRepo, SiteCycleResult], None] | None,
+    clock: Clock,
+    result: SiteCycleResult,
+) -> None:
+    dry = options.dry_run
+    acting = not loaded.monitor_only
+    if not dry:
+        write_heartbeat(store, site.name, clock(), commit=loaded.commit)
+    if acting and enqueue is not None and not dry:
+        enqueue(store, repo, result)
+
+    with submit_lock(work_dir):
+        recovered = recover_own_reservations(store, pieces.backend, site.name, clock(), dry_run=dry)
+    result.adopted, result.released = recovered.adopted, recovered.released
+    result.errors.extend(recovered.errors)
+
+    stopped = stop_cancelled(store, pieces.backend, site.name, clock(), dry_run=dry)
+    result.cancelled = stopped.stopped
+    result.errors.extend(stopped.errors)
+
+    active = site_jobs(store, site.name, ["submitted", "running"])
+    monitored = monitor_jobs(
+        store, pieces.backend, active, card_path=pieces.card_path, verify=pieces.verify,
+        now=clock(), dry_run=dry,
+    )
+    result.running, result.completed, result.failed = (
+        monitored.running, monitored.completed, monitored.failed
+    )
+    result.notes.extend(monitored.failures)
+    result.errors.extend(monitored.errors)
+    if not acting:
+        return
+
+    retried = retry_failed(
+        store, site.name, repo.campaigns, clock(), options.retry_backoff_s, dry_run=dry
+    )
+    result.retried, result.not_retried = retried.retried, retried.gave_up
+    result.notes.extend(retried.notes)
+
+    others = sorted(name for name in repo.sites if name != site.name)
+    stale = release_stale_sites(
+        store, others, pieces.backend_for, clock(), options.stale_after_s, dry_run=dry
+    )
+    result.stale_released = stale.stale_released
+    result.notes.extend(stale.notes)
+
+    _submit(store, site, pieces, repo, dry, work_dir, clock, result)
+    if not dry:
+        for campaign in repo.campaigns.values():
+            update_campaign_status(store, campaign, clock(), commit=loaded.commit, site=site.name)
+        write_heartbeat(
+            store, site.name, clock(), commit=loaded.commit,
+            extra={"last_cycle": result.summary_lines(), "last_errors": result.errors},
+        )
+
+
+def _submit(
+    store: Store,
+    site: Site,
+    pieces: SitePieces,
+    repo: DeclaredRepo,
+    dry: bool,
+    work_dir: Path,
+    clock: Clock,
+    result: SiteCycleResult,
+) -> None:
+    if not site.enabled:
+        result.notes.append(f"site {site.name} is disabled: monitoring only, nothing submitted")
+        return
+    with submit_lock(work_dir):
+        active = count_active(store, site.name)
+        if active >= site.max_running:
+            return
+        now = clock()
+        eligible, skipped = _eligible(store, site, repo, site.max_running - active, now)
+        selection = d.select_for_submission(eligible, site, repo.campaigns, active, now)
+        result.waiting_skipped = skipped
+        if dry:
+            result.submitted = len(selection.chosen)
+            return
+        submitted = submit_jobs(
+            store, pieces.backend, selection.chosen, site=site.name, prepare=pieces.prepare,
+            clock=clock,
+        )
+    result.submitted += submitted.submitted
+    result.lost_races += submitted.lost_races
+    result.released += submitted.released
+    result.errors.extend(submitted.errors)
+
+
+def _eligible(
+    store: Store, site: Site, repo: DeclaredRepo, wanted: int, now: dt.datetime
+) -> tuple[list[Doc], dict[str, int]]:
+    """The first `wanted` waiting jobs (queue order) this site may take, and why the
+    jobs passed over on the way were not taken."""
+    eligible: list[Doc] = []
+    skipped: dict[str, int] = {}
+    for doc in waiting_in_queue_order(store):
+        reason = d.skip_reason(doc, site, repo.campaigns, now)
+        if reason is None:
+            eligible.append(doc)
+            if len(eligible) >= wanted:
+                break
+        else:
+            skipped[reason] = skipped.get(reason, 0) + 1
+    return eligible, skipped

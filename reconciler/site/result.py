@@ -1,0 +1,57 @@
+"""What one site cycle did: a typed record the CLI prints and the loop logs."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class SiteCycleResult:
+    site: str
+    commit: str | None = None
+    dry_run: bool = False
+    monitor_only: bool = False  # the pulled commit is unusable: last good commit, no new work
+    enqueued: int = 0
+    adopted: int = 0
+    released: int = 0
+    running: int = 0
+    completed: int = 0
+    failed: int = 0
+    retried: int = 0
+    not_retried: int = 0
+    submitted: int = 0
+    lost_races: int = 0
+    stale_released: int = 0
+    cancelled: int = 0  # batch jobs stopped after `mcprod cancel`
+    waiting_skipped: dict[str, int] = field(default_factory=dict)  # why eligible jobs waited
+    notes: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary_lines(self) -> list[str]:
+        verb = "would " if self.dry_run else ""
+        commit = (self.commit or "no commit")[:12]
+        head = f"site {self.site} at {commit}" + (" (monitor only)" if self.monitor_only else "")
+        lines = [
+            head + ":",
+            f"  enqueued {self.enqueued}, {verb}submit {self.submitted}"
+            f" (lost to another reconciler: {self.lost_races})",
+            f"  running {self.running}, completed {self.completed}, failed {self.failed}",
+            f"  retried {self.retried}, not retried {self.not_retried}",
+            f"  reservations: adopted {self.adopted}, released {self.released},"
+            f" released from stale sites {self.stale_released}",
+        ]
+        if self.cancelled:
+            lines.append(f"  stopped after mcprod cancel: {self.cancelled}")
+        for reason, count in sorted(self.waiting_skipped.items()):
+            lines.append(f"  waiting, not submitted here: {count} ({reason})")
+        lines.extend(f"  note: {note}" for note in self.notes)
+        lines.extend(f"  error: {error}" for error in self.errors)
+        return lines
+
+    def as_json(self) -> dict[str, Any]:
+        return {**asdict(self), "ok": self.ok}

@@ -1,0 +1,124 @@
+"""`mcprod retry` and `mcprod cancel` through the real CLI on a SQLite store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reconciler.operator import Selector, matches, parse_runs
+from reconciler.site import decisions as d
+from reconciler.site.jobs import bulk_cas
+from reconciler.store.base import Store
+from tests.helpers import run_mcprod
+from tests.site.support import NOW, add_jobs, fresh_store, job_doc
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return fresh_store(f"sqlite:///{tmp_path}/.mcprod/state.db", tmp_path)
+
+
+def fail(store: Store, runs: range, reason: str = "segfault") -> None:
+    jobs = add_jobs(store, runs)
+    failed = [
+        d.mark_failed(d.mark_submitted(d.reserve(j, "here", NOW), "1", NOW), reason, NOW)
+        for j in jobs
+    ]
+    bulk_cas(store, failed)
+
+
+def test_selector_matching() -> None:
+    job = job_doc(100151, status="failed")
+    assert matches(job, Selector("water", "Water*", ("failed",), (100150, 100152)))
+    assert not matches(job, Selector("solar"))
+    assert not matches(job, Selector(module="Scint*"))
+    assert not matches(job, Selector(runs=(1, 10)))
+    assert parse_runs("5-7") == (5, 7)
+    assert parse_runs("5") == (5, 5)
+
+
+def test_retry_puts_failed_jobs_back_with_a_fresh_budget(store: Store, tmp_path: Path) -> None:
+    fail(store, range(1, 4))
+    result = run_mcprod(["retry", "--repo", str(tmp_path), "--label", "water", "--runs", "2-3"])
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:4] == [
+        "retry: 2 jobs match --label water --status failed --runs 2-3",
+        "  failed -> waiting: 2",
+        "  job:WaterBi214:r2:p1 (failed)",
+        "  job:WaterBi214:r3:p1 (failed)",
+    ]
+    assert lines[4].startswith("retry: changed 2 jobs (logged in oplog:")
+    job = store.get("job:WaterBi214:r2:p1")
+    assert job is not None
+    assert job["status"] == "waiting"
+    assert d.attempts_run(job) == 0
+    assert job["operator_actions"][0]["action"] == "retry"
+    untouched = store.get("job:WaterBi214:r1:p1")
+    assert untouched is not None and untouched["status"] == "failed"
+    log_id = lines[4].split("logged in ")[1].rstrip(")")
+    log = store.get(log_id)
+    assert log is not None
+    assert log["changed"] == ["job:WaterBi214:r2:p1", "job:WaterBi214:r3:p1"]
+
+
+def test_more_than_100_jobs_need_yes(store: Store, tmp_path: Path) -> None:
+    add_jobs(store, range(1, 102))
+    dry = run_mcprod(["cancel", "--repo", str(tmp_path), "--label", "water"])
+    assert dry.returncode == 1
+    assert dry.stderr.strip() == (
+        "error: cancel would change 101 jobs (more than 100): run again with --yes to do it"
+    )
+    assert "  waiting -> canceled: 101" in dry.stdout
+    assert "  ... and 81 more" in dry.stdout
+    job = store.get("job:WaterBi214:r1:p1")
+    assert job is not None and job["status"] == "waiting"
+    done = run_mcprod(["cancel", "--repo", str(tmp_path), "--label", "water", "--yes",
+                       "--format", "json"])
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert len(report["changed"]) == 101
+    job = store.get("job:WaterBi214:r1:p1")
+    assert job is not None and job["status"] == "canceled"
+
+
+def test_cancel_of_a_submitted_job_is_left_for_its_site(store: Store, tmp_path: Path) -> None:
+    jobs = add_jobs(store, range(1, 2))
+    bulk_cas(store, [d.mark_submitted(d.reserve(jobs[0], "here", NOW), "77", NOW)])
+    result = run_mcprod(["cancel", "--repo", str(tmp_path), "--status", "submitted",
+                         "--module", "Water*"])
+    assert result.returncode == 0, result.stderr
+    job = store.get("job:WaterBi214:r1:p1")
+    assert job is not None
+    assert (job["status"], job["attempts"][-1]["status"]) == ("canceled", "cancel_requested")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["retry", "--module", "X"], "error: retry: choose jobs with --label and/or --status"),
+        (["retry", "--status", "running"],
+         "error: --status running: retry acts on failed, canceled jobs only"),
+        (["cancel", "--label", "w", "--runs", "9-1"],
+         "error: --runs '9-1': the range ends before it starts"),
+        (["cancel", "--label", "w", "--runs", "x"],
+         "error: --runs 'x': expected a run range A-B, e.g. 100151-100200"),
+    ],
+)
+def test_bad_selections_are_refused(
+    store: Store, tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = run_mcprod([*args, "--repo", str(tmp_path)])
+    assert result.returncode == 1
+    assert result.stderr.strip() == message
+
+
+def test_nothing_matching(store: Store, tmp_path: Path) -> None:
+    result = run_mcprod(["retry", "--repo", str(tmp_path), "--label", "water"])
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == [
+        "retry: 0 jobs match --label water --status failed",
+        "retry: nothing to do",
+    ]
