@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -34,6 +35,9 @@ from reconciler.model import (
     RatVersion,
     SourceRef,
 )
+
+# The campaign schema's pattern for `module`.
+MODULE_NAME = re.compile(r"[A-Za-z0-9_+-]+")
 
 Locate = Callable[[str, str], SourceRef]
 """Where `section.name` (phases.water, overrides.X) is written in the rat-version file."""
@@ -81,6 +85,12 @@ def build_catalogue(
             )
             continue
         first_path[name] = found.path
+        if not MODULE_NAME.fullmatch(name):
+            sink.warning(
+                shown, 1, 1,
+                f"module name {name!r} has characters a campaign cannot name (letters, digits, "
+                "_ + - only): rename the macro to use it",
+            )
         facts = _read_facts(release_root / found.path, shown, sink)
         if facts is not None:
             modules[name] = _classify(name, found.path, facts, rat, shown, sink)

@@ -23,10 +23,12 @@ BROKEN = FIXTURES / "rat-release-broken"
 def generate(
     *args: str, release: Path = RELEASE, version: str = "9.9.0"
 ) -> subprocess.CompletedProcess[str]:
-    return run_mcprod(
+    result = run_mcprod(
         ["generate", "--rat-version", version, "--rat-root", str(release),
          "--repo", str(FIXTURES), *args]
     )
+    assert "Traceback" not in result.stdout + result.stderr
+    return result
 
 
 def test_fixture_release_has_the_expected_catalogue_field_by_field(tmp_path: Path) -> None:

@@ -129,3 +129,18 @@ def test_build_catalogue_without_a_repo_points_at_the_rat_version_source(tmp_pat
         "rat-versions/1.0.0.yaml:1:1: overrides.PWater_Bi214Run: no macro of the release "
         "produces this module (did you mean PWater_Bi214?)",
     ]
+
+
+def test_module_names_a_campaign_cannot_spell_are_warned_about(tmp_path: Path) -> None:
+    (tmp_path / "mac").mkdir()
+    (tmp_path / "mac" / "Bi214 v2.mac").write_text("/rat/proc outroot\n")
+    catalogue, diagnostics = build_catalogue(
+        _rat("/x/env.sh", phases=(Phase("p", "mac", "P"),)), tmp_path
+    )
+    assert catalogue is not None
+    assert list(catalogue.modules) == ["PBi214 v2"]
+    assert [d.text() for d in diagnostics] == [
+        f"{tmp_path.as_posix()}/mac/Bi214 v2.mac:1:1: warning: module name 'PBi214 v2' has "
+        "characters a campaign cannot name (letters, digits, _ + - only): "
+        "rename the macro to use it"
+    ]
