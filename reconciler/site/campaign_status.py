@@ -1,17 +1,19 @@
-"""The `campaign:<label>` status document: counts per status and conditions.
+"""Refresh the counts and conditions of `campaign:<label>` after a site cycle.
 
-The conditions follow the Kubernetes habit operators know: Ready (every job
-completed), Progressing (jobs waiting or active), Stalled (failed jobs that will
-not be retried automatically), Suspended (campaign paused).
+The document's shape and its conditions belong to the enqueue step
+(reconciler.campaign_status); a site cycle changes job statuses afterwards, so it
+re-counts and re-derives the conditions with the same function, keeping the
+enqueue's `last_error` and everything else it wrote.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable
 from typing import Any
 
-from reconciler.documents import ACTIVE_STATUSES, campaign_status_id
+from reconciler.campaign_status import conditions, counts_by_campaign
+from reconciler.documents import campaign_status_id
 from reconciler.errors import Conflict
 from reconciler.model import Campaign
 from reconciler.site.decisions import iso
@@ -20,58 +22,39 @@ from reconciler.store.base import Store
 Doc = dict[str, Any]
 
 
-def conditions(counts: Mapping[str, int], state: str) -> dict[str, bool]:
-    """Pure: the campaign's conditions from its job counts and declared state."""
-    live = {k: v for k, v in counts.items() if k not in ("canceled", "deleted")}
-    total = sum(live.values())
-    active = sum(counts.get(s, 0) for s in ACTIVE_STATUSES)
-    return {
-        "Ready": total > 0 and counts.get("completed", 0) == total,
-        "Progressing": state == "active" and (counts.get("waiting", 0) + active) > 0,
-        "Stalled": counts.get("failed", 0) > 0,
-        "Suspended": state == "paused",
-    }
+def refresh_campaign_statuses(
+    store: Store, campaigns: Iterable[Campaign], now: dt.datetime, *, site: str
+) -> int:
+    """Rewrite counts/conditions of each campaign's status document; returns how many."""
+    counts = counts_by_campaign(store)
+    written = 0
+    for campaign in campaigns:
+        if _refresh(store, campaign, counts.get(campaign.label, {}), now, site):
+            written += 1
+    return written
 
 
-def campaign_counts(store: Store, label: str) -> dict[str, int]:
-    rows = store.view(
-        "mcprod/jobs_by_campaign_module_status",
-        startkey=[label],
-        endkey=[label, {}],
-        reduce=True,
-        group_level=3,
-    )
-    counts: dict[str, int] = {}
-    for row in rows:
-        status = str(row.key[2])
-        counts[status] = counts.get(status, 0) + int(row.value)
-    return counts
-
-
-def update_campaign_status(
-    store: Store, campaign: Campaign, now: dt.datetime, *, commit: str | None, site: str
-) -> Doc:
-    """Merge counts and conditions into `campaign:<label>`, keeping other writers' fields."""
-    counts = campaign_counts(store, campaign.label)
-    fields: Doc = {
-        "type": "campaign",
-        "label": campaign.label,
-        "counts": counts,
-        "conditions": conditions(counts, campaign.state),
-        "status_updated_at": iso(now),
-        "status_updated_by": site,
-        "status_commit": commit,
-    }
+def _refresh(
+    store: Store, campaign: Campaign, counts: dict[str, int], now: dt.datetime, site: str
+) -> bool:
     doc_id = campaign_status_id(campaign.label)
     for _ in range(5):
         existing = store.get(doc_id)
         if existing is None:
-            created = store.create({"_id": doc_id, **fields})
-            if created.created:
-                return created.doc
-            continue
+            return False  # the enqueue step creates it; nothing to refresh yet
+        flags, reasons = conditions(counts, campaign.state, 0, existing.get("last_error"))
+        fields: Doc = {
+            "counts": dict(sorted(counts.items())),
+            "conditions": flags,
+            "condition_reasons": reasons,
+            "counts_updated_at": iso(now),
+            "counts_updated_by": site,
+        }
+        if all(existing.get(k) == v for k, v in fields.items() if not k.startswith("counts_u")):
+            return False
         try:
-            return store.update({**existing, **fields})
+            store.update({**existing, **fields})
+            return True
         except Conflict:
             continue
-    raise Conflict(doc_id)
+    return False

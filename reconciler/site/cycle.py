@@ -27,7 +27,7 @@ from reconciler.backends.base import Backend, BackendContext, SubmitSpec, create
 from reconciler.errors import BackendError, McprodError
 from reconciler.model import DeclaredRepo, Site
 from reconciler.site import decisions as d
-from reconciler.site.campaign_status import update_campaign_status
+from reconciler.site.campaign_status import refresh_campaign_statuses
 from reconciler.site.cancel import stop_cancelled
 from reconciler.site.heartbeat import write_heartbeat
 from reconciler.site.jobs import Doc, count_active, site_jobs, waiting_in_queue_order
@@ -190,8 +190,7 @@ def _cycle(
 
     _submit(store, site, pieces, repo, dry, work_dir, clock, result)
     if not dry:
-        for campaign in repo.campaigns.values():
-            update_campaign_status(store, campaign, clock(), commit=loaded.commit, site=site.name)
+        refresh_campaign_statuses(store, repo.campaigns.values(), clock(), site=site.name)
         write_heartbeat(
             store, site.name, clock(), commit=loaded.commit,
             extra={"last_cycle": result.summary_lines(), "last_errors": result.errors},
