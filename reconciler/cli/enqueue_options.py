@@ -1,0 +1,49 @@
+"""Options and store opening shared by `mcprod plan` and `mcprod reconcile`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reconciler.cli.options import parse_rat_roots
+from reconciler.errors import McprodError
+from reconciler.store.base import Store
+from reconciler.store.open import open_store
+from reconciler.store.url import resolve_db_url
+
+RepoOption = Annotated[
+    Path, typer.Option("--repo", help="Repository with the declared campaigns (default: .).")
+]
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL (http(s)://host:5984/<db> or sqlite:///abs/path); default:"
+        " $MCPROD_DB, else sqlite:///<repo>/.mcprod/state.db.",
+    ),
+]
+RatRootOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--rat-root",
+        metavar="VERSION=DIR",
+        help="RAT release tree to build the module catalogue from; repeatable.",
+    ),
+]
+
+
+def rat_roots_of(values: list[str] | None, repo: Path) -> dict[str, Path]:
+    roots = parse_rat_roots(values)
+    for version in roots:
+        if not (repo / "rat-versions" / f"{version}.yaml").is_file():
+            raise McprodError(f"--rat-root {version}: no rat-versions/{version}.yaml in {repo}")
+    return roots
+
+
+def open_for_enqueue(db: str | None, repo: Path) -> Store:
+    """Open the store; an embedded SQLite file is created when missing (an empty store
+    plans the full production), a CouchDB database never is (`mcprod db init`)."""
+    url = resolve_db_url(db, repo)
+    return open_store(url, repo, create=url.startswith("sqlite:"))

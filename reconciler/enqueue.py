@@ -1,0 +1,153 @@
+"""The enqueue step: make the store's job documents match the declared campaigns.
+
+load -> catalogues -> expand -> observe -> plan -> apply -> campaign status. The CLI
+commands `plan` and `reconcile` and the site reconciler call these two functions;
+`compute_plan` does no writes except installing missing design documents.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler.apply import ApplyResult, Progress, apply_plan
+from reconciler.campaign_status import counts_by_campaign, write_campaign_status
+from reconciler.catalogue_source import ChosenCatalogue, choose_catalogues
+from reconciler.config.load import require_valid
+from reconciler.errors import StoreError, StoreUnavailable
+from reconciler.expand import DesiredCampaign, expand_all
+from reconciler.model import DeclaredRepo
+from reconciler.observe import observe
+from reconciler.plan import DEFAULT_MAX_CANCEL, Plan, plan
+from reconciler.store.base import Store
+from reconciler.store.design import ensure_design
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    """Everything a plan report needs: the model, where catalogues came from, the plan."""
+
+    repo: DeclaredRepo
+    catalogues: Mapping[str, ChosenCatalogue]
+    desired: tuple[DesiredCampaign, ...]
+    observed_jobs: int
+    observed_ids: frozenset[str]
+    plan: Plan
+
+
+@dataclass(frozen=True)
+class EnqueueResult:
+    """What one enqueue did; counts are zero on a dry run."""
+
+    commit: str | None
+    campaigns: int
+    desired_jobs: int
+    observed_jobs: int
+    to_create: int
+    to_update: int
+    to_cancel: int
+    orphans: int
+    withheld: int
+    refusal: str | None
+    dry_run: bool
+    applied: ApplyResult
+    plan: Plan
+
+
+def load_repo(repo_root: Path, rat_roots: Mapping[str, Path]) -> DeclaredRepo:
+    """The valid declared model, or `InvalidRepository` (nothing is applied then)."""
+    return require_valid(repo_root, rat_roots=rat_roots)
+
+
+def compute_plan(
+    store: Store,
+    repo: DeclaredRepo,
+    *,
+    rat_roots: Mapping[str, Path] | None = None,
+    prune: bool = False,
+    max_cancel: int = DEFAULT_MAX_CANCEL,
+) -> PlanContext:
+    ensure_design(store)
+    catalogues = choose_catalogues(repo, rat_roots or {}, store.get)
+    desired = expand_all(
+        repo.campaigns.values(),
+        {version: chosen.catalogue for version, chosen in catalogues.items()},
+        repo.commit,
+    )
+    observed = observe(store, desired)
+    result = plan(desired, observed, prune=prune, max_cancel=max_cancel)
+    return PlanContext(
+        repo=repo,
+        catalogues=catalogues,
+        desired=tuple(desired),
+        observed_jobs=len(observed),
+        observed_ids=frozenset(job.id for job in observed),
+        plan=result,
+    )
+
+
+def _write_statuses(
+    store: Store, context: PlanContext, error: str | None, *, applied: bool
+) -> None:
+    counts = counts_by_campaign(store)
+    missing: dict[str, int] = {}
+    for create in context.plan.creates:
+        missing[create.campaign] = missing.get(create.campaign, 0) + 1
+    for campaign in context.desired:
+        write_campaign_status(
+            store,
+            campaign.label,
+            state=campaign.state,
+            counts=counts.get(campaign.label, {}),
+            desired_jobs=len(campaign.jobs),
+            missing=0 if applied else missing.get(campaign.label, 0),
+            commit=context.repo.commit,
+            error=error,
+        )
+
+
+def enqueue(
+    store: Store,
+    repo: DeclaredRepo,
+    *,
+    rat_roots: Mapping[str, Path] | None = None,
+    prune: bool = False,
+    max_cancel: int = DEFAULT_MAX_CANCEL,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> EnqueueResult:
+    """One enqueue cycle. A store failure mid-apply raises `StoreUnavailable`/`StoreError`;
+    what was written stays, and the next run finishes the job (creation is idempotent)."""
+    context = compute_plan(store, repo, rat_roots=rat_roots, prune=prune, max_cancel=max_cancel)
+    the_plan = context.plan
+    applied = ApplyResult()
+    if not dry_run:
+        try:
+            applied = apply_plan(store, the_plan, context.observed_ids, progress)
+        except StoreUnavailable as exc:
+            raise StoreUnavailable(
+                f"{exc}; the apply stopped part-way: nothing is lost, the next "
+                "`mcprod reconcile` finishes it"
+            ) from None
+        except StoreError as exc:
+            with contextlib.suppress(StoreError):
+                _write_statuses(store, context, str(exc), applied=False)
+            raise
+        _write_statuses(store, context, the_plan.refusal, applied=True)
+    return EnqueueResult(
+        commit=repo.commit,
+        campaigns=len(context.desired),
+        desired_jobs=sum(len(c.jobs) for c in context.desired),
+        observed_jobs=context.observed_jobs,
+        to_create=len(the_plan.creates),
+        to_update=len(the_plan.updates),
+        to_cancel=len(the_plan.cancels),
+        orphans=len(the_plan.orphans),
+        withheld=len(the_plan.withheld),
+        refusal=the_plan.refusal,
+        dry_run=dry_run,
+        applied=applied,
+        plan=the_plan,
+    )
