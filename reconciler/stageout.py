@@ -1,0 +1,106 @@
+"""Stage-out, run inside the job: copy RAT's outputs to storage, write the return card.
+
+This file is self-contained (standard library only) because it runs on worker
+nodes where mcprod is not installed: the job-script renderer embeds its source
+in every job script. The reconciler imports the same functions (adler32, copy),
+so the job and the monitor agree on checksums by construction.
+
+Input (stdin, JSON): {"card": path, "job_id": ..., "attempt": n,
+                      "outputs": [{"name", "data_type", "url"}]}
+The card is written atomically, and only after every copy succeeded; on failure
+the error goes to stderr (retry policies match on it, e.g. "gfal-copy error: 70")
+and to an `error` card so the monitor can tell why, and the exit code is 1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zlib
+from urllib.parse import unquote, urlparse
+
+CHUNK = 1 << 20
+
+
+def adler32_of_file(path: str) -> str:
+    """adler32 of a file as 8 lowercase hex digits (what gfal-sum ADLER32 prints)."""
+    value = 1
+    with open(path, "rb") as stream:
+        while chunk := stream.read(CHUNK):
+            value = zlib.adler32(chunk, value)
+    return f"{value & 0xFFFFFFFF:08x}"
+
+
+def local_path(url: str) -> str | None:
+    """The path of a file:// URL (or a plain path), None for any other scheme."""
+    parsed = urlparse(url)
+    if parsed.scheme in ("", "file"):
+        return unquote(parsed.path)
+    return None
+
+
+def gfal_env() -> dict[str, str]:
+    # gfal2's Python bindings live in Debian's/the grid UI's own interpreter.
+    env = dict(os.environ)
+    if os.path.exists("/usr/bin/python3"):
+        env.setdefault("GFAL_PYTHONBIN", "/usr/bin/python3")
+    return env
+
+
+def copy_file(source: str, url: str, use_gfal: bool = False) -> None:
+    """Copies a local file to a storage URL (file:// by copy, other schemes with gfal-copy)."""
+    target = local_path(url)
+    if target is not None and not use_gfal:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        partial = target + ".part"
+        shutil.copyfile(source, partial)
+        os.replace(partial, target)
+        return
+    command = ["gfal-copy", "-f", "-p", "file://" + os.path.abspath(source), url]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, env=gfal_env(), check=False)
+    except FileNotFoundError:
+        raise RuntimeError("gfal-copy: command not found (install the gfal2 tools)") from None
+    if done.returncode != 0:
+        tail = " | ".join(done.stderr.strip().splitlines()[-3:])
+        raise RuntimeError(f"gfal-copy error: {done.returncode}: {tail}")
+
+
+def write_json_atomic(path: str, data: object) -> None:
+    partial = path + ".tmp"
+    with open(partial, "w") as stream:
+        json.dump(data, stream, indent=1, sort_keys=True)
+        stream.write("\n")
+    os.replace(partial, path)
+
+
+def stage_out(plan: dict[str, object]) -> int:
+    card_path = str(plan["card"])
+    files: list[dict[str, object]] = []
+    outputs = plan.get("outputs")
+    assert isinstance(outputs, list)
+    try:
+        for output in outputs:
+            name, url = str(output["name"]), str(output["url"])
+            if not os.path.isfile(name):
+                raise RuntimeError(f"output {name} was not written by rat")
+            size, checksum = os.path.getsize(name), adler32_of_file(name)
+            copy_file(name, url)
+            print(f"stage-out: {name} -> {url} ({size} bytes, adler32 {checksum})")
+            files.append({"name": name, "data_type": output["data_type"], "url": url,
+                          "size": size, "adler32": checksum})
+    except (OSError, RuntimeError) as error:
+        print(f"stage-out failed: {error}", file=sys.stderr)
+        write_json_atomic(card_path, {"job_id": plan.get("job_id"), "attempt": plan.get("attempt"),
+                                      "files": [], "error": str(error)})
+        return 1
+    write_json_atomic(card_path, {"job_id": plan.get("job_id"), "attempt": plan.get("attempt"),
+                                  "files": files})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(stage_out(json.load(sys.stdin)))
