@@ -103,7 +103,7 @@ def run_site_cycle(
     *,
     load: Callable[[CycleOptions], Loaded],
     open_store: Callable[[CycleOptions], Store],
-    pieces_for: Callable[[Site, Path, DeclaredRepo], SitePieces],
+    pieces_for: Callable[[Site, Path, DeclaredRepo, Store], SitePieces],
     enqueue: Callable[[Store, DeclaredRepo, SiteCycleResult], None] | None = None,
     clock: Clock = utc_now,
 ) -> SiteCycleResult:
@@ -124,10 +124,10 @@ def run_site_cycle(
     if site is None:
         known = ", ".join(sorted(repo.sites)) or "none"
         raise McprodError(f"site '{options.site}' is not declared in sites/ (declared: {known})")
-    work_dir = site_work_dir(site, repo.root, options.work_dir)
-    pieces = pieces_for(site, work_dir, repo)
+    work_dir = site_work_dir(site, options.repo_root, options.work_dir)
     store = open_store(options)
     try:
+        pieces = pieces_for(site, work_dir, repo, store)
         _cycle(options, repo, site, work_dir, pieces, store, loaded, enqueue, clock, result)
     finally:
         store.close()

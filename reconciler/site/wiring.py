@@ -1,0 +1,92 @@
+"""The real pieces of a site cycle: store, backend, job scripts, storage, enqueue.
+
+`run_site_cycle` takes them as arguments so that its flow reads on its own;
+this module plugs in the production implementations and is what the CLI and
+the quickstart call.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from reconciler.backends.base import Backend, SubmitSpec
+from reconciler.errors import BackendError
+from reconciler.jobscript import prepare_attempt, return_card_path
+from reconciler.model import DeclaredRepo, Site
+from reconciler.site.cycle import (
+    CycleOptions,
+    Loaded,
+    SitePieces,
+    backend_for_site,
+    run_site_cycle,
+    site_work_dir,
+)
+from reconciler.site.heartbeat import read_heartbeat
+from reconciler.site.jobs import Doc
+from reconciler.site.result import SiteCycleResult
+from reconciler.site.sources import load_for_cycle
+from reconciler.storage import verify_output
+from reconciler.store.base import Store
+from reconciler.store.open import open_store
+from reconciler.store.url import resolve_db_url
+
+# Backends whose commands only answer on the site's own machines.
+HOST_BOUND = ("local", "slurm")
+
+
+def site_pieces(site: Site, work_dir: Path, repo: DeclaredRepo, store: Store) -> SitePieces:
+    backend = backend_for_site(site, work_dir)
+
+    def prepare(job: Doc) -> SubmitSpec:
+        rat = repo.rat_versions.get(str(job.get("rat_version")))
+        env = rat.env if rat is not None else ""
+        files = prepare_attempt(job, site=site, version_env=env, work_root=work_dir)
+        return files.spec(str(job["backend_name"]))
+
+    def card_path(job: Doc) -> Path:
+        return return_card_path(work_dir, job)
+
+    def backend_for(name: str) -> Backend:
+        other = repo.sites.get(name)
+        if other is None:
+            raise BackendError(f"site {name} is not declared any more")
+        beat = read_heartbeat(store, name) or {}
+        host = beat.get("host")
+        if other.backend.type in HOST_BOUND and host != socket.gethostname():
+            where = f"host {host}" if host else "an unknown host"
+            raise BackendError(
+                f"its {other.backend.type} backend answers only on {where}, not here"
+            )
+        return backend_for_site(other, site_work_dir(other, repo.root, None))
+
+    return SitePieces(
+        backend=backend,
+        prepare=prepare,
+        card_path=card_path,
+        verify=verify_output,
+        backend_for=backend_for,
+    )
+
+
+def run_cycle(options: CycleOptions) -> SiteCycleResult:
+    """One cycle with the real pieces (what `mcprod reconcile --once` runs)."""
+    from reconciler.enqueue import enqueue
+
+    def open_it(opts: CycleOptions) -> Store:
+        url = resolve_db_url(opts.db_url, opts.repo_root)
+        # The embedded SQLite file is created on first use; a CouchDB database never is.
+        return open_store(url, opts.repo_root, create=url.startswith("sqlite:"))
+
+    def do_enqueue(store: Store, repo: DeclaredRepo, result: SiteCycleResult) -> None:
+        done = enqueue(store, repo, prune=options.prune)
+        result.enqueued = done.applied.created
+        if done.refusal:
+            result.errors.append(f"enqueue refused: {done.refusal}")
+
+    def load(opts: CycleOptions) -> Loaded:
+        return load_for_cycle(opts.repo_root)
+
+    return run_site_cycle(
+        options, load=load, open_store=open_it, pieces_for=site_pieces, enqueue=do_enqueue
+    )
