@@ -79,8 +79,38 @@ def reconcile(
     repo: RepoOption = Path("."),
     db: DbOption = None,
     rat_root: RatRootOption = None,
+    interval: Annotated[
+        str, typer.Option("--interval", help="With --site, without --once: pause between cycles.")
+    ] = "5m",
+    stale_after: Annotated[
+        str, typer.Option("--stale-after", help="With --site: a site silent this long is stale.")
+    ] = "2h",
+    retry_backoff: Annotated[
+        str, typer.Option("--retry-backoff", help="With --site: first retry back-off, doubling.")
+    ] = "5m",
+    work_dir: Annotated[
+        Path | None, typer.Option("--work-dir", help="With --site: job folders (default: the"
+                                  " site's backend work_dir, else <repo>/.mcprod/sites/<site>).")
+    ] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="With --site: text or json.")
+    ] = "text",
 ) -> None:
-    """Make the job documents match the declared campaigns (idempotent, safe to race)."""
+    """Make the job documents match the declared campaigns (idempotent, safe to race).
+
+    With --site: the whole site cycle (sync, heartbeat, enqueue, monitor, retry,
+    submit); --once for cron, else a loop every --interval until SIGTERM.
+    """
+    if site is not None:
+        from reconciler.cli.site_run import run_site_command
+
+        run_site_command(
+            site=site, once=once, dry_run=dry_run, prune=prune, max_cancel=max_cancel,
+            repo=repo, db=db, rat_roots=rat_roots_of(rat_root, repo), interval=interval,
+            stale_after=stale_after, retry_backoff=retry_backoff, work_dir=work_dir,
+            output_format=output_format,
+        )
+        return
     if not once:
         raise McprodError("reconcile: pass --once (one cycle, for cron)")
     roots = rat_roots_of(rat_root, repo)

@@ -19,7 +19,7 @@ converges from what the documents say.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +57,8 @@ class CycleOptions:
     stale_after_s: float = d.DEFAULT_STALE_AFTER_S
     retry_backoff_s: float = d.DEFAULT_BACKOFF_S
     work_dir: Path | None = None
+    rat_roots: Mapping[str, Path] = field(default_factory=dict)
+    max_cancel: int = 1000
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,8 @@ def run_cycle(options: CycleOptions) -> SiteCycleResult:
         return open_store(url, opts.repo_root, create=url.startswith("sqlite:"))
 
     def do_enqueue(store: Store, repo: DeclaredRepo, result: SiteCycleResult) -> None:
-        done = enqueue(store, repo, prune=options.prune)
+        done = enqueue(store, repo, rat_roots=options.rat_roots, prune=options.prune,
+                       max_cancel=options.max_cancel)
         result.enqueued = done.applied.created
         if done.refusal:
             result.errors.append(f"enqueue refused: {done.refusal}")
