@@ -27,7 +27,7 @@ from reconciler.cli import (
     status,
     validate,
 )
-from reconciler.errors import McprodError
+from reconciler.errors import InvalidRepository, McprodError
 
 app = typer.Typer(
     name="mcprod",
@@ -85,6 +85,10 @@ def run(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mcprod: interrupted", file=sys.stderr)
         return 130
+    except InvalidRepository as exc:
+        for diagnostic in exc.diagnostics:
+            print(diagnostic.text(), file=sys.stderr)
+        return 1
     except McprodError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
