@@ -1,4 +1,4 @@
-"""sync against real git repositories: a bare origin, an upstream clone that pushes, a site clone."""
+"""sync against real git: a bare origin, an upstream clone that pushes, a site clone."""
 
 from __future__ import annotations
 
