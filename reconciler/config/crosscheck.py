@@ -96,6 +96,8 @@ def check_site_coverage(
     if campaign.state == "cancelled":
         return
     names = [n for n in campaign.sites if n in sites] if campaign.sites else sorted(sites)
+    if campaign.sites and not names:
+        return  # every listed site is unknown: reported as such already
     reasons = []
     for name in names:
         reason = _why_not(sites[name], campaign)
@@ -149,3 +151,32 @@ def check_site_versions(
                 ("rat_locations", version),
                 f"RAT {version} has no rat-versions/{version}.yaml: no campaign can use it here",
             )
+
+
+BIG_CAMPAIGN_JOBS = 1000
+
+
+def job_count(campaign: Campaign) -> int:
+    """How many jobs the campaign declares (the rules of DOMAIN.md)."""
+    total = 0
+    for entry in campaign.modules:
+        per_run = -(-entry.n_ev // entry.ev_per_run) if entry.n_ev and entry.ev_per_run else None
+        if entry.run_numbers is not None:
+            total += len(entry.run_numbers) * (per_run or 1)
+        elif per_run is not None:
+            total += per_run
+        else:
+            total += entry.n_runs or 0
+    return total
+
+
+def check_frozen_ratdb(where: Located, campaign: Campaign, sink: DiagnosticSink) -> None:
+    """A big campaign without a frozen RATDB tag can change physics half-way."""
+    jobs = job_count(campaign)
+    if campaign.ratdb_tag is None and jobs > BIG_CAMPAIGN_JOBS and campaign.state != "cancelled":
+        where.warning(
+            sink,
+            ("label",),
+            f"no ratdb_tag for a campaign of {jobs:,} jobs: a RATDB table uploaded"
+            " mid-campaign would change its physics; freeze one with ratdb_tag",
+        )

@@ -16,6 +16,7 @@ from reconciler.config.crosscheck import (
     check_campaign_names,
     check_duplicate_entries,
     check_file_name,
+    check_frozen_ratdb,
     check_site_coverage,
     check_site_versions,
 )
@@ -35,6 +36,7 @@ _EXPECTED = {
     "site": "a site mapping (name, backend, rat_locations, storage, ...)",
 }
 YAML_SUFFIXES = (".yaml", ".yml")
+IGNORED_SUFFIXES = (".md", ".txt", ".rst")  # notes for people, not declarations
 
 
 @dataclass
@@ -68,7 +70,15 @@ def _load_kind(state: _State, kind: Kind) -> None:
     if not folder.is_dir():
         return
     for path in sorted(folder.iterdir()):
-        if not path.name.endswith(YAML_SUFFIXES) or path.name.startswith("."):
+        if path.name.startswith(".") or path.name.endswith(IGNORED_SUFFIXES):
+            continue
+        if not path.name.endswith(YAML_SUFFIXES):
+            state.sink.warning(
+                f"{FOLDERS[kind]}/{path.name}",
+                1,
+                1,
+                "not a .yaml file, so it is not read: rename it to .yaml or move it away",
+            )
             continue
         rel = f"{FOLDERS[kind]}/{path.name}"
         state.files_checked += 1
@@ -231,6 +241,7 @@ def validate_repository(
         if campaign is None:
             continue
         campaigns[campaign.label] = campaign
+        check_frozen_ratdb(where, campaign, sink)
         check_campaign_names(
             where, campaign, state.declared["rat-version"], state.declared["site"], sink
         )

@@ -170,3 +170,13 @@ def test_a_folder_that_is_not_a_repository(tmp_path: Path) -> None:
     assert [d.message for d in diagnostics] == [
         "no such directory: pass --repo with a repository folder"
     ]
+
+
+def test_problems_of_the_release_itself_are_reported(repo: Path, tmp_path: Path) -> None:
+    release = tmp_path / "release"
+    shutil.copytree(RELEASE / "mac" / "production" / "water", release / "mac/production/water")
+    _, diagnostics = load_repository(repo, rat_roots={"1.0.0": release})
+    assert [d.text() for d in diagnostics] == [
+        "rat-versions/1.0.0.yaml:7:3: phases.scint: macro folder mac/production/scint"
+        f" does not exist in the release {release}",
+    ]

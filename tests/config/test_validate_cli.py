@@ -87,13 +87,15 @@ def test_the_repository_itself_validates_with_module_checks_skipped() -> None:
             for path in (REPO_ROOT / "campaigns").glob("*.yaml")
         }
     )
-    assert lines[:-1] == [
+    skipped = [
         f"rat-versions/{version}.yaml:4:1: warning: env: no RAT release found from this path,"
         f" so module checks for RAT {version} were skipped"
         f" (pass --rat-root {version}=DIR to check them)"
         for version in versions_used
     ]
-    assert lines[-1].startswith(f"0 errors, {len(versions_used)} warning")
+    assert [line for line in lines if "module checks" in line] == skipped
+    assert all(": warning: " in line for line in lines[:-1]), lines
+    assert lines[-1].startswith("0 errors, ")
 
 
 def test_repo_defaults_to_the_current_folder(tmp_path: Path) -> None:
