@@ -23,7 +23,7 @@ from reconciler.config.crosscheck import (
 from reconciler.config.modulecheck import check_entries_against
 from reconciler.config.paths import json_path
 from reconciler.config.records import build_campaign, build_entry, build_rat_version, build_site
-from reconciler.config.runlist import RunListProblem, read_run_list
+from reconciler.config.runlist import read_run_list
 from reconciler.config.schema import Kind, schema_problems
 from reconciler.config.yamlsource import read_yaml_file
 from reconciler.errors import Diagnostic, DiagnosticSink, InvalidRepository
@@ -57,12 +57,6 @@ class _State:
     run_lists: dict[Path, tuple[tuple[int, ...], bool]] = field(default_factory=dict)
 
 
-def _report(
-    sink: DiagnosticSink, rel: str, line: int, column: int, message: str, path: str
-) -> None:
-    sink.error(rel, line, column, message, path)
-
-
 def _load_kind(state: _State, kind: Kind) -> None:
     folder = state.root / FOLDERS[kind]
     state.declared[kind] = []
@@ -86,19 +80,14 @@ def _load_kind(state: _State, kind: Kind) -> None:
         doc, problems = read_yaml_file(path, _EXPECTED[kind])
         errors_before = len(state.sink.items)
         for problem in problems:
-            _report(
-                state.sink,
-                rel,
-                problem.line,
-                problem.column,
-                problem.message,
-                json_path(problem.path),
+            state.sink.error(
+                rel, problem.line, problem.column, problem.message, json_path(problem.path)
             )
         if doc is None:
             continue
         for location, pointer, message in schema_problems(kind, doc):
             line, column = doc.mark(location)
-            _report(state.sink, rel, line, column, message, pointer)
+            state.sink.error(rel, line, column, message, pointer)
         if len(state.sink.items) == errors_before:
             state.valid[kind].append(Located(rel, doc))
 
@@ -129,16 +118,12 @@ def _resolve_run_list(
         runs, problems = read_run_list(target)
         rel = target.relative_to(root).as_posix()
         for problem in problems:
-            _report_run_list(state.sink, rel, problem)
+            state.sink.error(rel, problem.line, problem.column, problem.message)
         if not runs and not problems:
             where.error(state.sink, path_key, f"{name} holds no run numbers")
         state.run_lists[target] = (runs, bool(problems) or not runs)
     runs, bad = state.run_lists[target]
     return None if bad else runs
-
-
-def _report_run_list(sink: DiagnosticSink, rel: str, problem: RunListProblem) -> None:
-    sink.error(rel, problem.line, problem.column, problem.message, "$")
 
 
 def _campaign(state: _State, where: Located) -> Campaign | None:

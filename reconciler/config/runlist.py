@@ -98,7 +98,10 @@ def parse_run_list_by_line(text: str) -> tuple[tuple[int, ...], list[RunListProb
 
 def read_run_list(path: Path) -> tuple[tuple[int, ...], list[RunListProblem]]:
     """Read and parse a run list file that is known to exist and to be a file."""
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return (), [RunListProblem(1, 1, f"cannot read the run list: {exc.strerror or exc}")]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

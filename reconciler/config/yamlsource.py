@@ -59,7 +59,6 @@ class YamlDoc:
 
     data: Any
     marks: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
-    value_marks: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
     number_text: dict[JsonPath, str] = field(default_factory=dict)
 
     def mark(self, path: JsonPath) -> tuple[int, int]:
@@ -67,9 +66,6 @@ class YamlDoc:
         while path not in self.marks:
             path = path[:-1]
         return self.marks[path]
-
-    def value_mark(self, path: JsonPath) -> tuple[int, int]:
-        return self.value_marks.get(path) or self.mark(path)
 
 
 class _Converter:
@@ -98,7 +94,6 @@ class _Converter:
         return found
 
     def convert(self, node: yaml.Node, path: JsonPath) -> Any:
-        self.doc.value_marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
