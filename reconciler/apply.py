@@ -23,6 +23,7 @@ from typing import Any
 from reconciler.documents import job_id, now_iso
 from reconciler.expand import DesiredJob
 from reconciler.plan import CancelJob, CreateJob, Plan, UpdateJob
+from reconciler.site.faults import crash_point
 from reconciler.store.base import Doc, Store
 
 BY_MODULE_RUN = "mcprod/jobs_by_module_run"
@@ -118,17 +119,22 @@ class _Applier:
 
     # -- create ---------------------------------------------------------------------
 
-    def create_module(self, module: str, jobs: list[DesiredJob]) -> None:
+    def read_taken(self, module: str, creating: set[str]) -> tuple[dict[int, set[int]], list[str]]:
+        """Passes taken per run of a module, and ids of our campaigns' jobs the plan missed."""
         rows = self.store.view(BY_MODULE_RUN, startkey=[module], endkey=[module, {}],
                                reduce=False)
         taken: dict[int, set[int]] = defaultdict(set)
-        creating = {job.campaign for job in jobs}
         unseen: list[str] = []
         for row in rows:
             _, run, pass_ = row.key
             taken[int(run)].add(int(pass_))
             if row.value in creating and row.id not in self.known_ids:
                 unseen.append(str(row.id))
+        return taken, unseen
+
+    def create_module(
+        self, jobs: list[DesiredJob], taken: dict[int, set[int]], unseen: list[str]
+    ) -> None:
         if unseen:
             present = {_slot_of(doc) for doc in self._get_many(unseen)}
             before = len(jobs)
@@ -155,6 +161,7 @@ class _Applier:
             if lost:
                 self._resolve_conflicts([by_id[i] for i in lost], lost)
             self._tick(len(chunk))
+            crash_point("mid-apply")
 
     def _resolve_conflicts(self, jobs: list[DesiredJob], ids: list[str]) -> None:
         existing = {doc["_id"]: doc for doc in self._get_many(ids)}
@@ -260,8 +267,14 @@ def apply_plan(
     by_module: dict[str, list[DesiredJob]] = defaultdict(list)
     for create in plan.creates:
         by_module[create.module].append(create.job)
+    # Every module's passes are read before the first write: on CouchDB a view read
+    # after a write re-indexes what was just written, so interleaving costs a lot.
+    reads = {
+        module: applier.read_taken(module, {job.campaign for job in jobs})
+        for module, jobs in sorted(by_module.items())
+    }
     for module in sorted(by_module):
-        applier.create_module(module, by_module[module])
+        applier.create_module(by_module[module], *reads[module])
     updates = {u.job_id: u for u in plan.updates}
     applier.modify(sorted(updates), _updater(updates), "updated")
     cancels = {c.job_id: c for c in plan.cancels}
