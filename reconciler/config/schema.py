@@ -125,6 +125,8 @@ class _Formatter:
         schema: Any = error.schema
         if keyword in ("oneOf", "anyOf"):
             if self.kind == "campaign" and len(path) == 2 and path[0] == "modules":
+                if not isinstance(instance, dict):
+                    return  # the entry's own type error says it all
                 _, problem = classify_entry(instance)
                 if problem:
                     yield path, self.at(path, problem)
