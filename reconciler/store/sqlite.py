@@ -1,9 +1,11 @@
 """The embedded store: CouchDB semantics in one SQLite file.
 
-Documents live in `docs` (body as JSON, revision `N-<md5>`, a change sequence);
-every write runs the views' Python map functions (reconciler.store.views) in the
-same transaction and stores their rows in `view_rows`, keyed by the collation bytes
-of reconciler.store.collate, so key ranges and ordering are plain SQL on an index.
+Documents live in `docs` (body as JSON, revision `N-<md5>`, a change sequence).
+Views are indexed as CouchDB indexes them: lazily, when queried. A query first runs
+the views' Python map functions (reconciler.store.views) over the documents changed
+since the last indexed sequence and stores their rows in `view_rows`, keyed by the
+collation bytes of reconciler.store.collate, so key ranges and ordering are plain SQL
+on an index. Writes therefore stay cheap (bulk creates are one INSERT per document).
 Writes take `BEGIN IMMEDIATE` (one writer at a time across processes; others wait
 up to the busy timeout), which makes compare-and-set exact with several processes
 on one file. WAL mode lets readers run while a writer works.
@@ -29,6 +31,7 @@ from reconciler.store.views import DESIGN_ID, VIEWS, VIEWS_BY_NAME, design_docum
 
 BUSY_TIMEOUT_S = 60.0
 _CONFLICT = "Document update conflict."
+_IDS_PER_QUERY = 500  # well under SQLite's limit on bound parameters
 _MAPS = [(spec.name, python_map(spec)) for spec in VIEWS]
 # Changes whenever a view definition changes: the stored rows are then rebuilt.
 VIEWS_VERSION = hashlib.sha256(
@@ -37,12 +40,11 @@ VIEWS_VERSION = hashlib.sha256(
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
-    id   TEXT PRIMARY KEY,
+    seq  INTEGER PRIMARY KEY,  -- the rowid: the changes feed is the table in order
+    id   TEXT NOT NULL UNIQUE,
     rev  TEXT NOT NULL,
-    seq  INTEGER NOT NULL,
     body TEXT NOT NULL
 );
-CREATE UNIQUE INDEX IF NOT EXISTS docs_by_seq ON docs (seq);
 CREATE TABLE IF NOT EXISTS view_rows (
     view  TEXT NOT NULL,
     key   BLOB NOT NULL,
@@ -57,8 +59,12 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+# One encoder for every write: json.dumps with non-default separators builds a new one per call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(value)
 
 
 def _next_rev(old_rev: str | None, body_json: str) -> str:
@@ -67,8 +73,10 @@ def _next_rev(old_rev: str | None, body_json: str) -> str:
     return f"{generation}-{digest.hexdigest()}"
 
 
-def _body_of(doc: Doc) -> dict[str, Any]:
-    return {k: v for k, v in doc.items() if k not in ("_id", "_rev")}
+def _body_of(doc: Doc) -> Doc:
+    """What is stored: the document without `_rev` (`_id` stays; reads put it first again).
+    No copy when there is no `_rev`, as in bulk creates: copying costs more than encoding."""
+    return doc if "_rev" not in doc else {k: v for k, v in doc.items() if k != "_rev"}
 
 
 class SqliteStore:
@@ -170,16 +178,52 @@ class SqliteStore:
         cur.execute("COMMIT")
 
     def _refresh_views(self, cur: sqlite3.Cursor) -> None:
+        """Drop the view rows when the view definitions changed; the next query rebuilds."""
         row = cur.execute("SELECT value FROM meta WHERE name='views_version'").fetchone()
         if row and row[0] == VIEWS_VERSION:
             return
         cur.execute("DELETE FROM view_rows")
-        for doc_id, rev, body in cur.execute("SELECT id, rev, body FROM docs").fetchall():
-            self._index(cur, {"_id": doc_id, "_rev": rev, **json.loads(body)}, replace=False)
-        cur.execute(
-            "INSERT OR REPLACE INTO meta (name, value) VALUES ('views_version', ?)",
-            (VIEWS_VERSION,),
+        cur.executemany(
+            "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",
+            [("views_version", VIEWS_VERSION), ("indexed_seq", "0")],
         )
+
+    def _index_is_current(self, cur: sqlite3.Cursor) -> bool:
+        indexed = cur.execute("SELECT value FROM meta WHERE name='indexed_seq'").fetchone()
+        latest = cur.execute("SELECT coalesce(max(seq), 0) FROM docs").fetchone()[0]
+        return indexed is not None and int(indexed[0]) >= latest
+
+    def _update_index(self) -> None:
+        """Map the documents changed since the last indexed sequence (under the write lock,
+        so two processes never index the same change twice)."""
+        with self._write() as cur:
+            row = cur.execute("SELECT value FROM meta WHERE name='indexed_seq'").fetchone()
+            indexed = int(row[0]) if row else 0
+            changed = cur.execute(
+                "SELECT id, rev, seq, body FROM docs WHERE seq > ? ORDER BY seq", (indexed,)
+            ).fetchall()
+            if not changed:
+                return
+            cur.executemany("DELETE FROM view_rows WHERE id = ?", [(c[0],) for c in changed])
+            rows = []
+            for doc_id, rev, _seq, body in changed:
+                if doc_id.startswith("_design/"):
+                    continue  # as in CouchDB, views never see design documents
+                doc = {"_id": doc_id, "_rev": rev, **json.loads(body)}
+                for view_name, map_doc in _MAPS:
+                    for n, (key, value) in enumerate(map_doc(doc)):
+                        rows.append(
+                            (view_name, sort_key(key), doc_id, n, _dumps(key), _dumps(value))
+                        )
+            cur.executemany(
+                "INSERT INTO view_rows (view, key, id, n, key_json, value_json)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            cur.execute(
+                "INSERT OR REPLACE INTO meta (name, value) VALUES ('indexed_seq', ?)",
+                (str(changed[-1][2]),),
+            )
 
     # ---- Store protocol ----------------------------------------------------------------
 
@@ -203,14 +247,15 @@ class SqliteStore:
             existing = self._get(cur, doc["_id"])
             if existing is not None:
                 return CreateResult(created=False, doc=existing)
-            return CreateResult(created=True, doc=self._put(cur, doc, None))
+            rev = self._put(cur, [(doc, None)])[0]
+            return CreateResult(created=True, doc=self._stored(doc, rev))
 
     def update(self, doc: Doc) -> Doc:
         with self._write() as cur:
             current = self._current_rev(cur, doc["_id"])
             if current != doc.get("_rev"):
                 raise Conflict(doc["_id"])
-            return self._put(cur, doc, current)
+            return self._stored(doc, self._put(cur, [(doc, current)])[0])
 
     def bulk_create(self, docs: Sequence[Doc]) -> list[WriteResult]:
         return self._bulk(docs, compare_rev=False)
@@ -221,18 +266,26 @@ class SqliteStore:
     def _bulk(self, docs: Sequence[Doc], *, compare_rev: bool) -> list[WriteResult]:
         """As CouchDB's `_bulk_docs`: each document succeeds or conflicts on its own.
         Creating an existing id conflicts; updating needs the current `_rev`."""
-        results: list[WriteResult] = []
+        conflicts: dict[int, WriteResult] = {}
         with self._write() as cur:
-            for doc in docs:
+            current = self._current_revs(cur, [doc["_id"] for doc in docs])
+            accepted: list[tuple[Doc, str | None]] = []
+            for position, doc in enumerate(docs):
                 doc_id = doc["_id"]
-                current = self._current_rev(cur, doc_id)
                 wanted = doc.get("_rev") if compare_rev else None
-                if current != wanted:
-                    results.append(WriteResult(doc_id, False, error="conflict", reason=_CONFLICT))
+                if current.get(doc_id) != wanted:
+                    conflicts[position] = WriteResult(
+                        doc_id, False, error="conflict", reason=_CONFLICT
+                    )
                     continue
-                written = self._put(cur, doc, current)
-                results.append(WriteResult(doc_id, ok=True, rev=written["_rev"]))
-        return results
+                accepted.append((doc, current.get(doc_id)))
+                # A second copy of the id later in the same batch must hold this new revision.
+                current[doc_id] = "(written in this batch)"
+            revs = iter(self._put(cur, accepted))
+        return [
+            conflicts[i] if i in conflicts else WriteResult(doc["_id"], True, rev=next(revs))
+            for i, doc in enumerate(docs)
+        ]
 
     def view(
         self,
@@ -257,6 +310,10 @@ class SqliteStore:
         view_name = name.split("/", 1)[1]
         with self._read() as cur:
             self._check_installed(cur, name)
+            current = self._index_is_current(cur)
+        if not current:
+            self._update_index()
+        with self._read() as cur:
             if query.keys is not None:
                 rows: list[ViewRow] = []
                 for one in query.keys:
@@ -347,36 +404,34 @@ class SqliteStore:
         row = cur.execute("SELECT rev FROM docs WHERE id = ?", (doc_id,)).fetchone()
         return None if row is None else str(row[0])
 
-    def _put(self, cur: sqlite3.Cursor, doc: Doc, old_rev: str | None) -> Doc:
-        """Write one document (the caller has checked the revision) and its view rows."""
-        body = _body_of(doc)
-        body_json = _dumps(body)
-        rev = _next_rev(old_rev, body_json)
-        seq = cur.execute("SELECT coalesce(max(seq), 0) + 1 FROM docs").fetchone()[0]
-        cur.execute(
+    def _current_revs(self, cur: sqlite3.Cursor, doc_ids: list[str]) -> dict[str, str]:
+        revs: dict[str, str] = {}
+        for start in range(0, len(doc_ids), _IDS_PER_QUERY):
+            chunk = doc_ids[start : start + _IDS_PER_QUERY]
+            marks = ",".join("?" * len(chunk))
+            revs.update(cur.execute(f"SELECT id, rev FROM docs WHERE id IN ({marks})", chunk))
+        return revs
+
+    def _put(self, cur: sqlite3.Cursor, items: list[tuple[Doc, str | None]]) -> list[str]:
+        """Write documents whose revisions the caller has checked; returns their new revisions."""
+        seq = cur.execute("SELECT coalesce(max(seq), 0) FROM docs").fetchone()[0]
+        rows = []
+        revs: list[str] = []
+        for doc, old_rev in items:
+            body_json = _dumps(_body_of(doc))
+            rev = _next_rev(old_rev, body_json)
+            seq += 1
+            rows.append((doc["_id"], rev, seq, body_json))
+            revs.append(rev)
+        cur.executemany(
             "INSERT INTO docs (id, rev, seq, body) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET rev = excluded.rev, seq = excluded.seq,"
             " body = excluded.body",
-            (doc["_id"], rev, seq, body_json),
+            rows,
         )
-        # The stored form, as a later read would return it (a JSON round trip).
-        written: Doc = {"_id": doc["_id"], "_rev": rev, **json.loads(body_json)}
-        self._index(cur, written, replace=old_rev is not None)
-        return written
+        return revs
 
-    def _index(self, cur: sqlite3.Cursor, doc: Doc, *, replace: bool) -> None:
-        doc_id = doc["_id"]
-        if replace:
-            cur.execute("DELETE FROM view_rows WHERE id = ?", (doc_id,))
-        if doc_id.startswith("_design/"):
-            return  # as in CouchDB, views never see design documents
-        rows = []
-        for view_name, map_doc in _MAPS:
-            for n, (key, value) in enumerate(map_doc(doc)):
-                rows.append((view_name, sort_key(key), doc_id, n, _dumps(key), _dumps(value)))
-        if rows:
-            cur.executemany(
-                "INSERT INTO view_rows (view, key, id, n, key_json, value_json)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+    @staticmethod
+    def _stored(doc: Doc, rev: str) -> Doc:
+        """The document as a later read returns it (a JSON round trip, `_id` and `_rev` first)."""
+        return {"_id": doc["_id"], "_rev": rev, **json.loads(_dumps(_body_of(doc)))}

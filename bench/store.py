@@ -1,0 +1,188 @@
+"""Bulk-create throughput of the stores (issue 3, performance).
+
+Creates 50,000 job-sized documents
+  1. through the CouchDB store (`CouchStore.bulk_create`), batches of BATCH;
+  2. through raw `_bulk_docs` HTTP requests (one keep-alive connection), same batches;
+  3. through the SQLite store, same batches;
+and prints documents/second for each, the CouchDB store / raw ratio (target >= 0.8)
+and whether SQLite reaches 20,000 documents/s. Starts its own pouchdb-server
+(in memory) unless MCPROD_TEST_COUCH names a server to use.
+
+Run: .venv/bin/python bench/store.py [--docs N] [--batch N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import sys
+import tempfile
+import time
+import urllib.parse
+import uuid
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from reconciler.documents import job_id
+from reconciler.store.couch import CouchStore
+from reconciler.store.sqlite import SqliteStore
+from tests.services.couchserver import http_json, start_pouchdb_server
+
+MODULES = ("WaterBi214Run", "ScintTl208Run", "AvPo210", "ExternalWaterK40")
+
+
+def job_doc(i: int) -> dict[str, Any]:
+    """A job document with every field the reconciler writes (about 1 KB as JSON)."""
+    module = MODULES[i % len(MODULES)]
+    run, pass_ = 300000 + i // 4, 0
+    return {
+        "_id": job_id(module, run, pass_),
+        "type": "job",
+        "module": module,
+        "run": run,
+        "pass": pass_,
+        "campaign": "bench-campaign",
+        "entry_key": f"{i % 97:064x}",
+        "index": i,
+        "commit": "0123456789abcdef0123456789abcdef01234567",
+        "labels": ["bench-campaign"],
+        "rat_version": "7.0.8",
+        "ratdb_tag": "v7.0.8-default",
+        "event_mode": "number",
+        "events": 10000,
+        "duration_s": None,
+        "macro_path": f"mac/production/{module}.mac",
+        "outputs": ["ratds", "ntuple"],
+        "template": {"RUNNUMBER": run, "EVENTS": 10000, "SEED": i * 7919 % 1000003},
+        "priority": i % 5,
+        "paused": False,
+        "status": "waiting",
+        "created_at": "2026-01-01T00:00:00.000000Z",
+        "updated_at": "2026-01-01T00:00:00.000000Z",
+        "site": None,
+        "attempt": 0,
+        "backend_name": None,
+        "backend_id": None,
+        "not_before": None,
+        "reason": None,
+        "attempts": [],
+    }
+
+
+def batches(docs: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
+    return [docs[i : i + size] for i in range(0, len(docs), size)]
+
+
+class RawBulkDocs:
+    """`_bulk_docs` over one keep-alive http.client connection: the baseline."""
+
+    def __init__(self, db_url: str) -> None:
+        parts = urllib.parse.urlsplit(db_url)
+        self.path = parts.path + "/_bulk_docs"
+        self.conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=60)
+
+    def bulk_create(self, batch: list[dict[str, Any]]) -> None:
+        body = json.dumps({"docs": batch}).encode("utf-8")
+        self.conn.request("POST", self.path, body=body,
+                          headers={"Content-Type": "application/json"})
+        response = self.conn.getresponse()
+        answer = json.loads(response.read())
+        assert response.status == 201 and all("error" not in r for r in answer)
+
+
+def bench_couch(base: str, docs: list[dict[str, Any]], size: int) -> tuple[float, float]:
+    """Seconds spent by the CouchDB store and by raw requests, each into a fresh database.
+
+    The two alternate batch by batch (and which goes first alternates too), so that
+    the server's warm-up, garbage collection and other load on the machine fall on
+    both alike rather than on whichever runs second.
+    """
+    store_db = f"{base}/bench_store_{uuid.uuid4().hex}"
+    raw_db = f"{base}/bench_raw_{uuid.uuid4().hex}"
+    http_json("PUT", store_db)
+    http_json("PUT", raw_db)
+    try:
+        store = CouchStore(store_db)
+        raw = RawBulkDocs(raw_db)
+
+        def store_batch(batch: list[dict[str, Any]]) -> None:
+            assert all(r.ok for r in store.bulk_create(batch))
+
+        spent = {"store": 0.0, "raw": 0.0}
+        runners = {"store": store_batch, "raw": raw.bulk_create}
+        for number, batch in enumerate(batches(docs, size)):
+            order = ("store", "raw") if number % 2 else ("raw", "store")
+            for name in order:
+                start = time.perf_counter()
+                runners[name](batch)
+                spent[name] += time.perf_counter() - start
+        raw.conn.close()
+        return spent["store"], spent["raw"]
+    finally:
+        http_json("DELETE", store_db)
+        http_json("DELETE", raw_db)
+
+
+def warm_up(base: str) -> None:
+    """A few batches into a scratch database, so the server's JIT is warm for both."""
+    scratch = f"{base}/bench_warmup_{uuid.uuid4().hex}"
+    http_json("PUT", scratch)
+    raw = RawBulkDocs(scratch)
+    for batch in batches([job_doc(i) for i in range(3000)], 500):
+        raw.bulk_create(batch)
+    raw.conn.close()
+    http_json("DELETE", scratch)
+
+
+def bench_sqlite(docs: list[dict[str, Any]], size: int) -> tuple[float, float]:
+    """Wall-clock and CPU seconds of bulk-creating `docs` into a new SQLite store."""
+    with tempfile.TemporaryDirectory() as folder:
+        store = SqliteStore(Path(folder) / "state.db", create=True)
+        start, cpu = time.perf_counter(), time.process_time()
+        for batch in batches(docs, size):
+            results = store.bulk_create(batch)
+            assert all(r.ok for r in results)
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+        store.close()
+    return elapsed, cpu
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=50_000)
+    parser.add_argument("--batch", type=int, default=500)
+    args = parser.parse_args()
+    docs = [job_doc(i) for i in range(args.docs)]
+    size = len(json.dumps(docs[0]))
+    print(f"{args.docs} job documents of ~{size} bytes, batches of {args.batch}")
+
+    external = os.environ.get("MCPROD_TEST_COUCH")
+    server = None if external else start_pouchdb_server()
+    base = external.rstrip("/") if external else server.url  # type: ignore[union-attr]
+    try:
+        warm_up(base)
+        store_s, raw_s = bench_couch(base, docs, args.batch)
+    finally:
+        if server is not None:
+            server.stop()
+    store_rate, raw_rate = args.docs / store_s, args.docs / raw_s
+    ratio = store_rate / raw_rate
+    print(f"{'raw _bulk_docs':>16}: {raw_rate:9.0f} docs/s")
+    print(f"{'CouchStore':>16}: {store_rate:9.0f} docs/s")
+    print(f"{'ratio':>16}: {ratio:9.2f}  (target >= 0.8: {'met' if ratio >= 0.8 else 'MISSED'})")
+    wall, cpu = bench_sqlite(docs, args.batch)
+    verdict = "met" if args.docs / wall >= 20_000 else "MISSED"
+    print(
+        f"{'SqliteStore':>16}: {args.docs / wall:9.0f} docs/s  (target >= 20000: {verdict});"
+        f" {args.docs / cpu:.0f} docs per CPU second"
+    )
+    print(f"load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
