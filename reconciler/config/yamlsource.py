@@ -37,6 +37,9 @@ CREDENTIAL_KEY = re.compile(
     re.IGNORECASE,
 )
 
+# A URL with user:password@, or PEM key material.
+_SECRET_VALUE = re.compile(r"://[^/@\s:]+:[^/@\s]+@|-----BEGIN [A-Z ]*PRIVATE KEY-----")
+
 
 @dataclass
 class Problem:
@@ -104,7 +107,15 @@ class _Converter:
                 items.append(self.convert(item, item_path))
             return items
         if node.tag == _STR:
-            return node.value
+            value = str(node.value)
+            if ("@" in value or "PRIVATE KEY" in value) and _SECRET_VALUE.search(value):
+                self.problem(
+                    path,
+                    node,
+                    "holds a password or private key; secrets never go in the repository"
+                    " (a site reads them from its environment or a file only it can read)",
+                )
+            return value
         if node.tag in _NUMBER_TAGS:
             self.doc.number_text[path] = node.value
             if _PLAIN_INT.match(node.value):  # the common case, without PyYAML's constructor
