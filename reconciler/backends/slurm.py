@@ -6,9 +6,14 @@ the job-completion text file (`jobcomp` option: the `JobCompLoc` of a
 `jobcomp/filetxt` cluster) or from `sacct` (`sacct: true`, where the site runs
 slurmdbd). A job found in neither is `unknown`.
 
+`submit_many` sends batches as job arrays (slurm_array.py): one sbatch per up to
+`array_size` jobs; a job's id is then `<array id>_<task>`. `array_size: 0` turns
+that off, and batches go as concurrent single sbatch calls instead.
+
 Options (site file `backend:`): partition, account, time_limit, qos, jobcomp,
-sacct, sbatch_args (extra arguments, a list), submit_parallelism (concurrent
-sbatch calls in `submit_many`, default 8).
+sacct, sbatch_args (extra arguments, a list), array_size (default 1000, keep it
+below the cluster's MaxArraySize), submit_parallelism (concurrent sbatch calls
+when not using arrays, default 8).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from reconciler.backends.base import (
     UNKNOWN,
@@ -32,6 +38,13 @@ from reconciler.backends.base import (
     register,
 )
 from reconciler.backends.commands import run_command
+from reconciler.backends.slurm_array import (
+    ARRAY_NAME_PREFIX,
+    fits_manifest,
+    manifests,
+    record_array_id,
+    write_batch,
+)
 from reconciler.errors import BackendError
 
 # Slurm job states (squeue and jobcomp spell them the same) -> backend states.
@@ -111,11 +124,38 @@ def parse_squeue_json(text: str) -> dict[str, tuple[str, BackendState]]:
             exit_code, signal = _structured_exit(raw_exit)
         else:
             exit_code, signal = decode_wait_status(int(raw_exit or 0))
-        found[str(job["job_id"])] = (
-            str(job.get("name", "")),
-            to_backend_state(str(slurm_state), exit_code, signal),
-        )
+        entry = (str(job.get("name", "")), to_backend_state(str(slurm_state), exit_code, signal))
+        for key in _squeue_keys(job):
+            found[key] = entry
     return found
+
+
+def _squeue_keys(job: Mapping[str, Any]) -> list[str]:
+    """The ids a squeue record stands for: its job id, or its array tasks as `<A>_<i>`."""
+    array_id = _plain_number(job.get("array_job_id"))
+    if not array_id:
+        return [str(job["job_id"])]
+    task = _plain_number(job.get("array_task_id"))
+    if task is not None:
+        return [f"{array_id}_{task}"]
+    # Pending tasks of an array are one record with a range string such as "3-11,15%4".
+    return [f"{array_id}_{i}" for i in expand_task_string(str(job.get("array_task_string", "")))]
+
+
+def _plain_number(value: object) -> int | None:
+    if isinstance(value, dict):  # newer releases: {"set": true, "number": 12}
+        value = value.get("number") if value.get("set", True) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def expand_task_string(text: str) -> list[int]:
+    """Task numbers in an array range string: "[0-3,7%2]" -> [0, 1, 2, 3, 7]."""
+    tasks: list[int] = []
+    for part in text.strip("[]").split("%")[0].split(","):
+        low, _, high = part.partition("-")
+        if low.isdigit():
+            tasks.extend(range(int(low), int(high if high.isdigit() else low) + 1))
+    return tasks
 
 
 def _structured_exit(raw: Mapping[str, object]) -> tuple[int | None, int | None]:
@@ -144,9 +184,11 @@ def parse_jobcomp_line(line: str) -> tuple[str, str, BackendState] | None:
         exit_code = int(code)
     if sig.isdigit() and int(sig):
         signal = int(sig)
-    return fields["JobId"], fields.get("Name", ""), to_backend_state(
-        fields["JobState"], exit_code, signal
-    )
+    key = fields["JobId"]
+    array_id, task = fields.get("ArrayJobId", ""), fields.get("ArrayTaskId", "")
+    if array_id.isdigit() and int(array_id) and task.isdigit():
+        key = f"{array_id}_{task}"
+    return key, fields.get("Name", ""), to_backend_state(fields["JobState"], exit_code, signal)
 
 
 @dataclass
@@ -198,16 +240,22 @@ class SlurmBackend:
                 f"got {parallelism!r}"
             )
         self.parallelism = parallelism
+        array_size = options.get("array_size", 1000)
+        if not isinstance(array_size, int) or isinstance(array_size, bool) or array_size < 0:
+            raise BackendError(
+                f"backend option 'array_size': expected a non-negative integer, got {array_size!r}"
+            )
+        self.array_size = array_size
 
     def sbatch_argv(self, spec: SubmitSpec) -> list[str]:
-        argv = [
-            "sbatch",
-            "--parsable",
-            f"--job-name={spec.name}",
-            f"--chdir={spec.work_dir}",
-            f"--output={spec.stdout}",
-            f"--error={spec.stderr}",
-        ]
+        return self._sbatch(
+            [f"--job-name={spec.name}", f"--chdir={spec.work_dir}",
+             f"--output={spec.stdout}", f"--error={spec.stderr}"],
+            spec.script,
+        )
+
+    def _sbatch(self, job_args: list[str], script: Path) -> list[str]:
+        argv = ["sbatch", "--parsable", *job_args]
         for flag, value in (
             ("--partition", self.partition),
             ("--account", self.account),
@@ -216,16 +264,47 @@ class SlurmBackend:
         ):
             if value:
                 argv.append(f"{flag}={value}")
-        return [*argv, *self.extra_args, str(spec.script)]
+        return [*argv, *self.extra_args, str(script)]
 
-    def submit(self, spec: SubmitSpec) -> str:
-        result = run_command(self.sbatch_argv(spec), env=self.context.env)
+    def _run_sbatch(self, argv: list[str]) -> str:
+        result = run_command(argv, env=self.context.env)
         backend_id = result.stdout.strip().split(";")[0]
         if not backend_id.isdigit():
             raise BackendError(f"sbatch: unexpected answer {result.stdout.strip()!r}")
         return backend_id
 
+    def submit(self, spec: SubmitSpec) -> str:
+        return self._run_sbatch(self.sbatch_argv(spec))
+
     def submit_many(self, specs: Sequence[SubmitSpec]) -> list[SubmitResult]:
+        if self.array_size < 2 or len(specs) < 2 or not all(fits_manifest(s) for s in specs):
+            return self._submit_each(specs)
+        results: list[SubmitResult] = []
+        for start in range(0, len(specs), self.array_size):
+            results.extend(self._submit_array(specs[start : start + self.array_size]))
+        return results
+
+    def _submit_array(self, specs: Sequence[SubmitSpec]) -> list[SubmitResult]:
+        for spec in specs:
+            spec.work_dir.mkdir(parents=True, exist_ok=True)
+        batch = write_batch(self.context.work_dir, specs)
+        argv = self._sbatch(
+            [f"--array=0-{len(specs) - 1}", f"--job-name={batch.job_name}",
+             f"--chdir={batch.folder}", f"--output={batch.folder}/%a.out",
+             f"--error={batch.folder}/%a.err"],
+            batch.dispatch,
+        )
+        try:
+            array_id = self._run_sbatch(argv)
+        except BackendError as error:
+            return [SubmitResult(spec.name, error=error) for spec in specs]
+        record_array_id(batch, array_id)
+        return [
+            SubmitResult(spec.name, backend_id=f"{array_id}_{task}")
+            for task, spec in enumerate(specs)
+        ]
+
+    def _submit_each(self, specs: Sequence[SubmitSpec]) -> list[SubmitResult]:
         # slurmctld serves concurrent RPCs, so a few sbatch processes at once beat a loop.
         def one(spec: SubmitSpec) -> SubmitResult:
             try:
@@ -285,13 +364,22 @@ class SlurmBackend:
         if not wanted:
             return found
         # Finished jobs first, so that a live job with the same name wins below.
-        if self.jobcomp is not None:
-            for backend_id, (name, _) in self.jobcomp.records().items():
-                if name in wanted:
-                    found[name] = backend_id
-        for backend_id, (name, _) in sorted(self._squeue().items(), key=lambda i: int(i[0])):
+        records = list(self.jobcomp.records().items()) if self.jobcomp is not None else []
+        records += sorted(self._squeue().items(), key=lambda item: _id_order(item[0]))
+        array_ids: dict[str, str] = {}  # array job name -> array id
+        for backend_id, (name, _) in records:
             if name in wanted:
                 found[name] = backend_id
+            elif name.startswith(ARRAY_NAME_PREFIX):
+                array_ids[name] = backend_id.split("_")[0]
+        # Jobs sent in arrays: the manifest gives the task, the array's name its id.
+        for batch, batch_names in manifests(self.context.work_dir):
+            array_id = array_ids.get(ARRAY_NAME_PREFIX + batch)
+            if array_id is None:
+                continue
+            for task, name in enumerate(batch_names):
+                if name in wanted:
+                    found[name] = f"{array_id}_{task}"
         return found
 
     def find_by_name(self, name: str) -> str | None:
@@ -300,6 +388,11 @@ class SlurmBackend:
     def cancel(self, backend_id: str) -> None:
         # scancel exits 0 for finished or unknown ids: cancelling is idempotent.
         run_command(["scancel", backend_id], env=self.context.env)
+
+
+def _id_order(backend_id: str) -> tuple[int, int]:
+    array_id, _, task = backend_id.partition("_")
+    return int(array_id), int(task or -1)
 
 
 @register("slurm")

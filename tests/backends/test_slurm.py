@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.backends.base import BackendContext, BackendState, create_backend
-from reconciler.backends.slurm import SlurmBackend
+from reconciler.backends.slurm import JobCompReader, SlurmBackend, expand_task_string
 from reconciler.errors import BackendError
 from reconciler.model import BackendConfig
 from tests.backends.support import is_finished, is_running, wait_for_state, write_script
@@ -139,10 +139,10 @@ def test_a_refused_submission_names_command_exit_code_and_stderr(
     )
 
 
-def test_submit_many_gives_one_id_per_job_in_order(
+def test_submit_many_one_by_one_gives_one_id_per_job_in_order(
     slurm_cluster: SlurmCluster, tmp_path: Path
 ) -> None:
-    backend = make_backend(slurm_cluster, tmp_path)
+    backend = make_backend(slurm_cluster, tmp_path, array_size=0)
     specs = [write_script(tmp_path / str(i), f"job:M:r{100 + i}:p1.a1", "true") for i in range(20)]
     results = backend.submit_many(specs)
     assert [r.name for r in results] == [s.name for s in specs]
@@ -151,3 +151,66 @@ def test_submit_many_gives_one_id_per_job_in_order(
     assert len(set(ids)) == 20
     found = backend.find_by_names([s.name for s in specs])
     assert [found[s.name] for s in specs] == ids
+    assert all(i is not None and i.isdigit() for i in ids)
+
+
+def test_array_range_strings() -> None:
+    assert expand_task_string("0-3,7") == [0, 1, 2, 3, 7]
+    assert expand_task_string("[5-6,9%2]") == [5, 6, 9]
+    assert expand_task_string("") == []
+
+
+def test_submit_many_as_job_arrays(slurm_cluster: SlurmCluster, tmp_path: Path) -> None:
+    backend = make_backend(slurm_cluster, tmp_path, array_size=5)
+    bodies = ["echo $((6 * 7))", "exit 3", hold(tmp_path), "true", "true", "true", "true"]
+    specs = [write_script(tmp_path / str(i), f"job:A:r{i}:p1.a1", body)
+             for i, body in enumerate(bodies)]
+    results = backend.submit_many(specs)
+    ids = [str(r.backend_id) for r in results]
+    assert all(r.error is None for r in results)
+    first, second = ids[0].split("_")[0], ids[5].split("_")[0]
+    assert ids == [f"{first}_{t}" for t in range(5)] + [f"{second}_0", f"{second}_1"]
+    assert backend.find_by_names([s.name for s in specs] + ["job:A:r9:p1.a1"]) == {
+        s.name: i for s, i in zip(specs, ids, strict=True)
+    }
+    wait_for_state(backend, ids[2], is_running)
+    backend.cancel(ids[2])
+    states = {i: wait_for_state(backend, i, is_finished) for i in ids}
+    assert states[ids[0]] == BackendState("completed", 0)
+    assert states[ids[1]] == BackendState("failed", 3, "slurm FAILED, exit code 3")
+    assert states[ids[2]].state == "cancelled"
+    assert all(states[i] == BackendState("completed", 0) for i in ids[3:])
+    assert specs[0].stdout.read_text() == "42\n"  # each task keeps its own job's logs
+    # What the jobcomp file says about array tasks matches squeue.
+    reader = make_backend(slurm_cluster, tmp_path / "other")
+    for backend_id in (ids[0], ids[1]):
+        line = wait_for_jobcomp_line_matching(slurm_cluster.jobcomp, backend_id)
+        forgotten = tmp_path / "jobcomp-copy.txt"
+        forgotten.write_text(line + "\n")
+        reader.jobcomp = JobCompReader(forgotten)
+        assert reader.jobcomp.records()[backend_id][1] == states[backend_id]
+
+
+def wait_for_jobcomp_line_matching(path: Path, backend_id: str) -> str:
+    array_id, task = backend_id.split("_")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        for line in path.read_text().splitlines():
+            if f" ArrayJobId={array_id} ArrayTaskId={task} " in line:
+                return line
+        time.sleep(0.1)
+    raise AssertionError(f"no jobcomp line for {backend_id}")
+
+
+def test_a_refused_array_reports_the_error_for_each_job(
+    slurm_cluster: SlurmCluster, tmp_path: Path
+) -> None:
+    backend = make_backend(slurm_cluster, tmp_path, partition="nosuchpartition")
+    specs = [write_script(tmp_path / str(i), f"job:A:r{i}:p2.a1", "true") for i in range(3)]
+    results = backend.submit_many(specs)
+    assert [r.backend_id for r in results] == [None, None, None]
+    assert all(str(r.error).endswith(
+        ": exit code 1: sbatch: error: invalid partition specified: nosuchpartition | "
+        "sbatch: error: Batch job submission failed: Invalid partition name specified"
+    ) for r in results)
+    assert backend.find_by_names([s.name for s in specs]) == {}
