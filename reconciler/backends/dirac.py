@@ -49,7 +49,7 @@ DIRAC_STATES: Mapping[str, State] = {
 }
 
 _SUBMITTED = re.compile(r"JobID\s*=\s*(\d+)")
-_STATUS_FIELD = re.compile(r"(\w+)=([^;]*);?")
+_STATUS_KEY = re.compile(r"(?:^|[\s;])(\w+)=")
 
 
 def render_jdl(spec: SubmitSpec, *, site: str | None, cpu_time: str | None,
@@ -79,11 +79,21 @@ def parse_submit_output(text: str) -> str:
     return match.group(1)
 
 
+def status_fields(line: str) -> dict[str, str]:
+    """`JobID=1 Status=Done; MinorStatus=Execution Complete;` -> its key/value pairs."""
+    keys = list(_STATUS_KEY.finditer(line))
+    fields: dict[str, str] = {}
+    for key, following in zip(keys, [*keys[1:], None], strict=True):
+        end = following.start() if following else len(line)
+        fields[key.group(1)] = line[key.end() : end].strip(" ;")
+    return fields
+
+
 def parse_status_output(text: str) -> dict[str, BackendState]:
     """`JobID=1 Status=Done; MinorStatus=Execution Complete; Site=...;` lines -> states."""
     found: dict[str, BackendState] = {}
     for line in text.splitlines():
-        fields = {k: v.strip() for k, v in _STATUS_FIELD.findall(line)}
+        fields = status_fields(line)
         if "JobID" not in fields or "Status" not in fields:
             continue
         status, minor = fields["Status"], fields.get("MinorStatus", "")
