@@ -48,6 +48,36 @@ class _NoCache:
         return None
 
 
+class _TrackingPool(couchdb.http.ConnectionPool):  # type: ignore[misc]
+    """The package's pool, remembering connections it handed out: a request that fails
+    with a socket error never gives its connection back, so we close it ourselves."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(timeout)
+        self.handed_out: set[Any] = set()
+
+    def get(self, url: str) -> Any:
+        conn = super().get(url)
+        self.handed_out.add(conn)
+        return conn
+
+    def release(self, url: str, conn: Any) -> None:
+        self.handed_out.discard(conn)
+        super().release(url, conn)
+
+    def close_handed_out(self) -> None:
+        for conn in self.handed_out:
+            conn.close()
+        self.handed_out.clear()
+
+    def close_all(self) -> None:
+        self.close_handed_out()
+        for conns in self.conns.values():
+            for conn in conns:
+                conn.close()
+        self.conns.clear()
+
+
 class _HttpFailure(Exception):
     """A non-retryable HTTP answer, with its status and CouchDB error body."""
 
@@ -100,13 +130,19 @@ class CouchStore:
         # everything else goes through our own backoff in `_call`.
         self._session = couchdb.http.Session(timeout=timeout, retry_delays=[0])
         self._session.cache = _NoCache()
+        self._pool = _TrackingPool(timeout)
+        self._session.connection_pool = self._pool
         self._server = couchdb.http.Resource(self.target.base_url, self._session)
         if self.target.user is not None:
             self._server.credentials = (self.target.user, self.target.password or "")
         self._db = self._server(self.target.db_name)
         self.created_database = False  # True when this open created the database (db init)
-        self._check_server()
-        self._check_database(create)
+        try:
+            self._check_server()
+            self._check_database(create)
+        except BaseException:
+            self._pool.close_all()
+            raise
 
     # ---- opening -----------------------------------------------------------------------
 
@@ -167,16 +203,16 @@ class CouchStore:
                 status, (error, reason) = exc.args[0][0], _error_parts(exc)
                 if status < 500:
                     raise _HttpFailure(status, error, reason) from None
-                problem = f"server error {status}: {error} {reason}".strip()
+                problem = f"server error {status} ({error}: {reason})"
             except couchdb.http.HTTPError as exc:
                 error, reason = _error_parts(exc)
                 raise _HttpFailure(_STATUS.get(type(exc), 400), error, reason) from None
             except (OSError, http.client.HTTPException) as exc:
-                problem = str(exc) or type(exc).__name__
+                self._pool.close_handed_out()
+                problem = f"cannot reach the server ({str(exc) or type(exc).__name__})"
             if attempt >= self._retries:
                 raise StoreUnavailable(
-                    f"{self.display_url}: cannot reach the server ({problem});"
-                    f" gave up after {attempt + 1} attempts"
+                    f"{self.display_url}: {problem}; gave up after {attempt + 1} attempts"
                 )
             delay = min(BACKOFF_MAX_S, BACKOFF_S * 2**attempt)
             time.sleep(random.uniform(delay / 2, delay))  # jitter: racing clients spread out
@@ -211,7 +247,7 @@ class CouchStore:
         return self.target.display_url
 
     def close(self) -> None:
-        """Nothing to release: pooled connections close with the session."""
+        self._pool.close_all()
 
     def get(self, doc_id: str) -> Doc | None:
         try:
