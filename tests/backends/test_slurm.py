@@ -11,7 +11,10 @@ import pytest
 from reconciler.backends.base import BackendContext, BackendState, create_backend
 from reconciler.backends.slurm import JobCompReader, SlurmBackend, expand_task_string
 from reconciler.errors import BackendError
+from reconciler.jobscript import prepare_attempt
 from reconciler.model import BackendConfig
+from reconciler.storage import read_return_card, verify_output
+from tests.backends.release import make_job, make_release, make_site
 from tests.backends.support import is_finished, is_running, wait_for_state, write_script
 from tests.services.slurm import SlurmCluster
 
@@ -214,3 +217,29 @@ def test_a_refused_array_reports_the_error_for_each_job(
         "sbatch: error: Batch job submission failed: Invalid partition name specified"
     ) for r in results)
     assert backend.find_by_names([s.name for s in specs]) == {}
+
+
+def test_rendered_job_scripts_run_on_slurm_and_their_outputs_verify(
+    slurm_cluster: SlurmCluster, tmp_path: Path
+) -> None:
+    env = make_release(tmp_path / "release")
+    storage = tmp_path / "storage"
+    site = make_site(storage, backend="slurm")
+    jobs = [make_job(run=run) for run in (201, 202, 203)]
+    files = [prepare_attempt(job, site=site, version_env=str(env), work_root=tmp_path / "work")
+             for job in jobs]
+    backend = make_backend(slurm_cluster, tmp_path / "work")
+    specs = [f.spec(f"{job['_id']}.a1") for f, job in zip(files, jobs, strict=True)]
+    results = backend.submit_many(specs)
+    for result, attempt in zip(results, files, strict=True):
+        assert wait_for_state(backend, str(result.backend_id), is_finished) == BackendState(
+            "completed", 0
+        ), attempt.stderr.read_text()
+        card = read_return_card(attempt.return_card)
+        assert len(card.files) == 2
+        assert all(verify_output(f.url, f.size, f.adler32) is None for f in card.files)
+    assert sorted(p.name for p in (storage / "water-v2" / "WaterBi214").iterdir()) == [
+        f"WaterBi214_r{run}_s0_p1{suffix}"
+        for run in (201, 202, 203)
+        for suffix in (".ntuple.root", ".root")
+    ]
