@@ -152,8 +152,8 @@ def _cycle(
     acting = not loaded.monitor_only
     if not dry:
         write_heartbeat(store, site.name, clock(), commit=loaded.commit)
-    if acting and enqueue is not None and not dry:
-        enqueue(store, repo, result)
+    if acting and enqueue is not None:
+        enqueue(store, repo, result)  # on a dry run: only counts what it would create
 
     with submit_lock(work_dir):
         recovered = recover_own_reservations(store, pieces.backend, site.name, clock(), dry_run=dry)

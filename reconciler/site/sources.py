@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
 import subprocess
 import tarfile
 from pathlib import Path
@@ -31,11 +32,11 @@ def last_good_commit(root: Path) -> str | None:
 
 
 def remember_good(root: Path, commit: str | None) -> None:
-    if commit is None:
+    if commit is None or last_good_commit(root) == commit:
         return
     path = root / LAST_GOOD
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".tmp")
+    partial = path.with_suffix(f".{os.getpid()}.tmp")  # two reconcilers may write at once
     partial.write_text(commit + "\n")
     partial.replace(path)
 

@@ -80,8 +80,8 @@ def run_cycle(options: CycleOptions) -> SiteCycleResult:
 
     def do_enqueue(store: Store, repo: DeclaredRepo, result: SiteCycleResult) -> None:
         done = enqueue(store, repo, rat_roots=options.rat_roots, prune=options.prune,
-                       max_cancel=options.max_cancel)
-        result.enqueued = done.applied.created
+                       max_cancel=options.max_cancel, dry_run=options.dry_run)
+        result.enqueued = done.to_create if options.dry_run else done.applied.created
         if done.refusal:
             result.errors.append(f"enqueue refused: {done.refusal}")
 

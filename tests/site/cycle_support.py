@@ -1,0 +1,88 @@
+"""A site repository for whole-cycle tests: the quickstart example, committed in tmp_path,
+and ways to look at what the store and the local backend hold afterwards."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from reconciler.quickstart import prepare_copy
+from reconciler.site.result import SiteCycleResult
+from reconciler.store.base import Store
+from reconciler.store.open import open_store
+from tests.helpers import REPO_ROOT, run_mcprod
+
+EXAMPLE = REPO_ROOT / "examples" / "quickstart"
+
+
+def make_site_repo(target: Path) -> Path:
+    return prepare_copy(EXAMPLE, target)
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=test", "-c", "user.email=test@localhost",
+         *args],
+        capture_output=True, text=True, check=True,
+    )
+    return done.stdout
+
+
+def reconcile(repo: Path, *extra: str, env: dict[str, str] | None = None,
+              db: str | None = None) -> subprocess.CompletedProcess[str]:
+    args = ["reconcile", "--site", "local", "--once", "--repo", str(repo),
+            "--retry-backoff", "0", "--format", "json", *extra]
+    if db:
+        args += ["--db", db]
+    return run_mcprod(args, env=env)
+
+
+def parsed(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    assert result.stdout.strip(), result.stderr
+    data: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return data
+
+
+def store_of(repo: Path, db: str | None = None) -> Store:
+    return open_store(db, repo)
+
+
+def jobs(store: Store) -> list[dict[str, Any]]:
+    rows = store.view("mcprod/jobs_by_status_module", reduce=False)
+    docs = store.get_many([r.id for r in rows if r.id])
+    return [d for d in docs if d is not None]
+
+
+def backend_names(work_dir: Path) -> list[str]:
+    """The name of every job the local backend was ever given (one per submission)."""
+    specs = sorted((work_dir / "local-backend" / "jobs").glob("*/spec.json"))
+    return [json.loads(p.read_text())["name"] for p in specs]
+
+
+def wait_until_backend_idle(work_dir: Path, timeout_s: float = 30) -> None:
+    """Every job the local backend started has written its exit code."""
+    deadline = time.monotonic() + timeout_s
+    jobs_dir = work_dir / "local-backend" / "jobs"
+    while time.monotonic() < deadline:
+        dirs = list(jobs_dir.glob("*")) if jobs_dir.exists() else []
+        if all((d / "exit_code").exists() or (d / "cancelled").exists() for d in dirs):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"local backend jobs still running after {timeout_s} s")
+
+
+def assert_one_backend_job_per_attempt(store: Store, work_dir: Path) -> None:
+    names = backend_names(work_dir)
+    assert len(names) == len(set(names)), f"an attempt was submitted twice: {sorted(names)}"
+    for job in jobs(store):
+        for attempt in job.get("attempts") or []:
+            if attempt.get("backend_id"):
+                assert attempt["backend_name"] in names
+
+
+def cycle_result(data: dict[str, Any]) -> SiteCycleResult:
+    fields = {k: v for k, v in data.items() if k != "ok"}
+    return SiteCycleResult(**fields)
