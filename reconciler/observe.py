@@ -10,10 +10,11 @@ still be cancelled).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from reconciler.expand import DesiredCampaign
+from reconciler.model import EventMode
 from reconciler.plan import ObservedJob
 from reconciler.store.base import Store, ViewRow
 
@@ -49,18 +50,42 @@ def campaign_jobs(store: Store, label: str) -> list[ObservedJob]:
     return [_job_from_row(row) for row in rows]
 
 
-def _needs_document(jobs: Sequence[ObservedJob], counted_entries: set[str]) -> set[str]:
-    """Ids of the jobs whose document must be read (see the module docstring)."""
+def _group(entry_key: str, run: int, mode: EventMode) -> tuple[str, int]:
+    """Jobs sharing one remainder: the entry in number mode, each run in run_number mode."""
+    return (entry_key, run if mode == "run_number" else 0)
+
+
+def _desired_last(desired: Iterable[DesiredCampaign]) -> set[tuple[str, int, int]]:
+    last: dict[tuple[str, int], tuple[str, int, int]] = {}
+    for campaign in desired:
+        for job in campaign.jobs:
+            mode = job.entry.event_mode
+            if job.entry.events_per_job is not None:
+                last[_group(job.entry.entry_key, job.run, mode)] = job.slot
+    return set(last.values())
+
+
+def _needs_document(
+    jobs: Sequence[ObservedJob],
+    counted: Mapping[str, EventMode],
+    desired_last: set[tuple[str, int, int]],
+) -> set[str]:
+    """Ids of the jobs whose document must be read (see the module docstring): the
+    remainder job as created (last of its group) and the one that is to hold it now."""
     last: dict[tuple[str, int], ObservedJob] = {}
     needed: set[str] = set()
     for job in jobs:
         if job.status == "reserved":
             needed.add(job.id)
-        if job.entry_key in counted_entries and job.status == "waiting":
-            key = (job.entry_key, job.run)
-            if key not in last or job.index > last[key].index:
-                last[key] = job
-    needed.update(job.id for job in last.values())
+        mode = counted.get(job.entry_key)
+        if mode is None:
+            continue
+        if job.status == "waiting" and job.slot in desired_last:
+            needed.add(job.id)
+        key = _group(job.entry_key, job.run, mode)
+        if key not in last or job.index > last[key].index:
+            last[key] = job
+    needed.update(job.id for job in last.values() if job.status == "waiting")
     return needed
 
 
@@ -96,14 +121,15 @@ def observe(store: Store, desired: Iterable[DesiredCampaign]) -> list[ObservedJo
     """Every job of every campaign in the store, declared or not."""
     desired = list(desired)
     counted = {
-        entry.entry_key
+        entry.entry_key: entry.event_mode
         for campaign in desired
         for entry in campaign.entries
         if entry.events_per_job is not None
     }
+    desired_last = _desired_last(desired)
     labels = sorted(set(labels_in_store(store)))
     observed: list[ObservedJob] = []
     for label in labels:
         jobs = campaign_jobs(store, label)
-        observed.extend(_with_documents(store, jobs, _needs_document(jobs, counted)))
+        observed.extend(_with_documents(store, jobs, _needs_document(jobs, counted, desired_last)))
     return observed
