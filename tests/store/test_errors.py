@@ -72,11 +72,12 @@ def answers_http(url: str) -> bool:
 
 def test_unreachable_server() -> None:
     port = free_port()
-    line = _one_error_line(run_mcprod(["db", "init", "--db", f"http://127.0.0.1:{port}/prod"]))
-    assert line == (
-        f"error: http://127.0.0.1:{port}/prod: cannot reach the server"
+    result = run_mcprod(["db", "init", "--db", f"http://ops:hunter2@127.0.0.1:{port}/prod"])
+    assert _one_error_line(result) == (
+        f"error: http://ops:***@127.0.0.1:{port}/prod: cannot reach the server"
         " ([Errno 111] Connection refused); gave up after 4 attempts"
     )
+    assert "hunter2" not in result.stderr
 
 
 def test_wrong_password_names_the_user_and_masks_the_password(
