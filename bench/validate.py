@@ -112,6 +112,7 @@ def main() -> int:
         errors = [d for d in result.diagnostics if d.severity == "error"]
         print(
             f"in-process: {in_process:.2f} s wall, {in_process_cpu:.2f} s CPU, "
+            f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB, "
             f"{result.files_checked} files, "
             f"{len(errors)} errors, {len(result.diagnostics) - len(errors)} warnings"
         )

@@ -7,6 +7,7 @@ when there are no errors at all.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +56,12 @@ class _State:
     declared: dict[Kind, list[str]] = field(default_factory=dict)
     valid: dict[Kind, list[Located]] = field(default_factory=dict)
     run_lists: dict[Path, tuple[tuple[int, ...], bool]] = field(default_factory=dict)
+    # Resolving symlinks costs a system call per path component: once per name.
+    resolved: dict[str, Path] = field(default_factory=dict)
+
+    @functools.cached_property
+    def resolved_root(self) -> Path:
+        return self.root.resolve()
 
 
 def _load_kind(state: _State, kind: Kind) -> None:
@@ -102,8 +109,10 @@ def _resolve_run_list(
             state.sink, path_key, f"{name!r} must be a path relative to the repository root"
         )
         return None
-    root = state.root.resolve()
-    target = (root / name).resolve()
+    root = state.resolved_root
+    target = state.resolved.get(name)
+    if target is None:
+        target = state.resolved[name] = (root / name).resolve()
     if not target.is_relative_to(root):
         where.error(state.sink, path_key, f"{name!r} points outside the repository")
         return None
@@ -188,7 +197,8 @@ def validate_repository(
     """Everything `mcprod validate` reports, plus the model when it is valid."""
     state = _State(root)
     if not root.is_dir():
-        state.sink.error(str(root), 1, 1, "no such directory: pass --repo with a repository folder")
+        what = "not a directory" if root.exists() else "no such directory"
+        state.sink.error(str(root), 1, 1, f"{what}: pass --repo with a repository folder")
         return LoadResult(None, state.sink.items, 0)
     if not any((root / folder).is_dir() for folder in FOLDERS.values()):
         state.sink.error(
@@ -239,7 +249,9 @@ def validate_repository(
 
     repo = None
     if not sink.has_errors():
-        repo = DeclaredRepo(root, campaigns, rat_versions, sites, commit=_git_commit(root))
+        repo = DeclaredRepo(
+            root.resolve(), campaigns, rat_versions, sites, commit=_git_commit(root)
+        )
     return LoadResult(repo, sink.items, state.files_checked)
 
 

@@ -39,7 +39,9 @@ def _fast_parse(text: str) -> tuple[int, ...] | None:
     if not (digits.isascii() and digits.isdigit()) and tokens:
         return None
     plain_space = sum(text.count(char) for char in " \t\n\r")
-    if plain_space != len(text) - len(digits) or _TWO_ON_ONE_LINE.search(text):
+    if plain_space != len(text) - len(digits):
+        return None
+    if (" " in text or "\t" in text) and _TWO_ON_ONE_LINE.search(text):
         return None
     runs = tuple(map(int, tokens))
     if runs and (len(set(runs)) != len(runs) or min(runs) < 1 or max(runs) > MAX_RUN):

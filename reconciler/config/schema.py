@@ -11,15 +11,17 @@ import json
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import jsonschema_rs
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
 
 from reconciler.config.entries import classify_entry
 from reconciler.config.paths import JsonPath, human_path, json_path
 from reconciler.config.yamlsource import YamlDoc
+
+if TYPE_CHECKING:  # jsonschema is imported only to explain a file that fails
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 Kind = Literal["campaign", "rat-version", "site"]
 KINDS: tuple[Kind, ...] = ("campaign", "rat-version", "site")
@@ -64,6 +66,8 @@ def schema_text(kind: Kind) -> str:
 @cache
 def validator(kind: Kind) -> Draft202012Validator:
     """Compiled once per process: building a validator costs more than using it."""
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(json.loads(schema_text(kind)))
 
 
@@ -135,6 +139,8 @@ class _Formatter:
                 options = " or ".join(_alternative(s) for s in _as_list(error.validator_value))
                 yield path, self.at(path, f"expected {options}, got {self.found(path, error)}")
                 return
+            from jsonschema.exceptions import best_match
+
             leaf = best_match(error.context)
             if leaf is not None:
                 yield from self.messages(leaf)

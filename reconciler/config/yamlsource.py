@@ -10,6 +10,7 @@ never an exception.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,12 @@ CREDENTIAL_KEY = re.compile(
 
 # A URL with user:password@, or PEM key material.
 _SECRET_VALUE = re.compile(r"://[^/@\s:]+:[^/@\s]+@|-----BEGIN [A-Z ]*PRIVATE KEY-----")
+
+
+@functools.cache
+def _looks_like_credential(key: str) -> bool:
+    # The same few keys recur in every file: decide each once.
+    return CREDENTIAL_KEY.search(key) is not None
 
 
 @dataclass
@@ -165,7 +172,7 @@ class _Converter:
                     )
                 continue
             first_seen[key] = key_node.start_mark.line + 1
-            if CREDENTIAL_KEY.search(key):
+            if _looks_like_credential(key):
                 self.problem(
                     key_path,
                     key_node,
