@@ -19,6 +19,7 @@ from pathlib import Path
 from reconciler.config.load import load_repository
 from reconciler.errors import errors_only
 from reconciler.site.cycle import Loaded
+from reconciler.site.sync import sync_repository
 
 LAST_GOOD = Path(".mcprod") / "last-good-commit"
 
@@ -59,15 +60,38 @@ def export_commit(root: Path, commit: str) -> Path:
     return target
 
 
-def load_for_cycle(root: Path, *, problems: list[str] | None = None) -> Loaded:
-    """The model to work from; `problems` (e.g. from sync) force monitor-only mode."""
-    errors = list(problems or [])
+def validation_errors(tree: Path) -> list[str]:
+    """What sync asks before fast-forwarding to a new commit (checked out in `tree`)."""
+    _repo, diagnostics = load_repository(tree)
+    return [d.text() for d in errors_only(diagnostics)]
+
+
+def has_remote(root: Path) -> bool:
+    """A git clone with a remote to pull from (a plain folder or a local-only repo is used
+    as it is: the quickstart, a test, a site that edits its checkout by other means)."""
+    if not (root / ".git").exists():
+        return False
+    done = subprocess.run(["git", "-C", str(root), "remote"], capture_output=True, text=True,
+                          check=False)
+    return done.returncode == 0 and bool(done.stdout.strip())
+
+
+def load_for_cycle(root: Path, *, sync: bool = True) -> Loaded:
+    """The model to work from: pull first when the clone has a remote; any problem
+    (sync refused, invalid tree) means the last good commit, for monitoring only."""
+    errors: list[str] = []
+    keep: str | None = None
+    if sync and has_remote(root):
+        synced = sync_repository(root, validate=validation_errors)
+        if synced.error is not None:
+            errors.append(f"sync: {synced.error}")
+            keep = synced.commit  # HEAD did not move: it is the last good commit
     repo, diagnostics = (None, []) if errors else load_repository(root)
     if repo is not None:
         remember_good(root, repo.commit)
         return Loaded(repo, repo.commit, monitor_only=False)
     errors.extend(d.text() for d in errors_only(diagnostics))
-    last = last_good_commit(root)
+    last = keep or last_good_commit(root)
     if last is None:
         errors.append("no last good commit to fall back to")
         return Loaded(None, None, monitor_only=True, errors=tuple(errors))

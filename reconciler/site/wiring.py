@@ -86,7 +86,7 @@ def run_cycle(options: CycleOptions) -> SiteCycleResult:
             result.errors.append(f"enqueue refused: {done.refusal}")
 
     def load(opts: CycleOptions) -> Loaded:
-        return load_for_cycle(opts.repo_root)
+        return load_for_cycle(opts.repo_root, sync=opts.sync)
 
     return run_site_cycle(
         options, load=load, open_store=open_it, pieces_for=site_pieces, enqueue=do_enqueue
