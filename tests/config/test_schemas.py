@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.config.entries import classify_entry
-from reconciler.config.schema import KINDS, Kind, is_valid, validator
+from reconciler.config.schema import _PATTERN_HINTS, KINDS, Kind, is_valid, validator
 from reconciler.config.yamlsource import read_yaml_file
 from tests.config.corpus import all_cases
 from tests.helpers import REPO_ROOT
@@ -71,6 +71,7 @@ ENTRY_VALUES: dict[str, Any] = {
 }
 
 
+@settings(deadline=None)  # timing on a shared machine is not the point here
 @given(st.sets(st.sampled_from(sorted(ENTRY_VALUES))))
 def test_schema_and_entry_classification_agree(fields: set[str]) -> None:
     """The oneOf of the schema and the Python rules accept exactly the same shapes."""
@@ -104,3 +105,23 @@ def test_the_compiled_validator_agrees_with_jsonschema_on_the_corpus() -> None:
         assert is_valid(kind, doc.data) == expected, case.id
         compared += 1
     assert compared >= 60
+
+
+def _patterns(schema: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(schema, dict):
+        if isinstance(schema.get("pattern"), str):
+            found.add(schema["pattern"])
+        for sub in schema.values():
+            found |= _patterns(sub)
+    elif isinstance(schema, list):
+        for sub in schema:
+            found |= _patterns(sub)
+    return found
+
+
+def test_every_pattern_has_words_for_its_error_message() -> None:
+    """No message ever shows a raw regular expression to the user."""
+    for kind in KINDS:
+        schema = json.loads((PACKAGE_SCHEMAS / f"{kind}.schema.json").read_text())
+        assert _patterns(schema) - set(_PATTERN_HINTS) == set(), kind
