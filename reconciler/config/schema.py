@@ -57,6 +57,12 @@ _TYPE_WORDS = {
     "null": ("nothing", "nothing"),
 }
 
+# Fields of legacy requests (jobs.json) that have a place of their own here.
+_LEGACY_HINTS = {
+    "label": ("campaign", "an entry takes the campaign's label, set once at the top level"),
+    "rat_v": ("campaign", "the RAT version is rat_version, a quoted string"),
+}
+
 
 @cache
 def schema_text(kind: Kind) -> str:
@@ -164,6 +170,8 @@ class _Formatter:
         return describe(error.instance, self.doc.number_text.get(path))
 
     def unknown_field(self, key: str, known: list[str]) -> str:
+        if key in _LEGACY_HINTS and _LEGACY_HINTS[key][0] == self.kind:
+            return f"unknown field {key!r} ({_LEGACY_HINTS[key][1]})"
         close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
         return f"unknown field {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
 
