@@ -15,6 +15,7 @@ compared for grouping and ranges, where both orders agree on what matters.
 
 from __future__ import annotations
 
+import enum
 import struct
 from typing import Any
 
@@ -45,41 +46,62 @@ def compare(a: Any, b: Any) -> int:
 
 
 def _encode(value: Any, out: list[bytes]) -> None:
-    if value is None:
+    # Exact type checks, most frequent first: this runs for every row of every view.
+    kind = type(value)
+    if kind is str:
+        out.append(_STRING + _string_bytes(value))
+    elif kind is int or kind is float:
+        out.append(_NUMBER + _number_bytes(float(value)))
+    elif kind is list or kind is tuple:
+        out.append(_ARRAY)
+        for item in value:
+            _encode(item, out)
+        out.append(_END)
+    elif value is None:
         out.append(_NULL)
     elif value is False:
         out.append(_FALSE)
     elif value is True:
         out.append(_TRUE)
-    elif isinstance(value, int | float):
-        out.append(_NUMBER + _number_bytes(float(value)))
-    elif isinstance(value, str):
-        out.append(_STRING + _string_bytes(value))
-    elif isinstance(value, list | tuple):
-        out.append(_ARRAY)
-        for item in value:
-            _encode(item, out)
-        out.append(_END)
-    elif isinstance(value, dict):
+    elif kind is dict:
         out.append(_OBJECT)
         for name, item in value.items():
             out.append(_string_bytes(str(name)))
             _encode(item, out)
         out.append(_END)
+    elif isinstance(value, str | int | float | list | tuple | dict):
+        _encode(_plain(value), out)  # subclasses (e.g. enums): encode as their base JSON type
     else:
         raise TypeError(f"not a JSON value: {value!r}")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    base: Any
+    for base in (bool, str, int, float, list, dict):
+        if isinstance(value, base):
+            return base(value)
+    return list(value)  # a tuple subclass
+
+
+_PACK_DOUBLE = struct.Struct(">d").pack
+_UNPACK_U64 = struct.Struct(">Q").unpack
+_PACK_U64 = struct.Struct(">Q").pack
 
 
 def _number_bytes(number: float) -> bytes:
     """IEEE-754 big-endian, sign bit flipped for positives and all bits for negatives."""
     if number == 0:
         number = 0.0  # -0.0 and 0.0 are the same key
-    (bits,) = struct.unpack(">Q", struct.pack(">d", number))
+    (bits,) = _UNPACK_U64(_PACK_DOUBLE(number))
     bits = bits ^ 0xFFFFFFFFFFFFFFFF if bits >> 63 else bits | (1 << 63)
-    return struct.pack(">Q", bits)
+    return _PACK_U64(bits)
 
 
 def _string_bytes(text: str) -> bytes:
     """UTF-8 (whose byte order is code-point order); NUL escaped so the terminator stays lowest."""
-    raw = text.encode("utf-8", "surrogatepass").replace(b"\x00", b"\x00\xff")
+    raw = text.encode("utf-8", "surrogatepass")
+    if b"\x00" in raw:
+        raw = raw.replace(b"\x00", b"\x00\xff")
     return raw + b"\x00\x00"

@@ -204,7 +204,11 @@ class SqliteStore:
             ).fetchall()
             if not changed:
                 return
-            cur.executemany("DELETE FROM view_rows WHERE id = ?", [(c[0],) for c in changed])
+            if indexed:  # rows of changed documents go; a first build starts from an empty table
+                cur.execute(
+                    "DELETE FROM view_rows WHERE id IN (SELECT id FROM docs WHERE seq > ?)",
+                    (indexed,),
+                )
             rows = []
             for doc_id, rev, _seq, body in changed:
                 if doc_id.startswith("_design/"):
