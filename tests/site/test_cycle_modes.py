@@ -1,0 +1,109 @@
+"""Cycle modes through the CLI: the loop and SIGTERM, --dry-run, a drained site,
+and an operator's cancel reaching the batch system."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import REPO_ROOT, run_mcprod
+from tests.site.cycle_support import (
+    backend_names,
+    git,
+    jobs,
+    make_site_repo,
+    parsed,
+    reconcile,
+    store_of,
+    wait_until_backend_idle,
+)
+
+WORK = Path(".mcprod") / "sites" / "local"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_site_repo(tmp_path / "repo")
+
+
+def statuses(repo: Path) -> list[str]:
+    store = store_of(repo)
+    try:
+        return sorted(j["status"] for j in jobs(store))
+    finally:
+        store.close()
+
+
+def test_the_loop_runs_until_done_and_stops_on_sigterm(repo: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    env.pop("MCPROD_DB", None)
+    loop = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "reconcile", "--site", "local", "--repo", str(repo),
+         "--interval", "0.2s"],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while (repo / ".mcprod" / "state.db").exists() is False or statuses(repo) != ["completed"] * 12:
+        assert loop.poll() is None, loop.communicate()
+        assert time.monotonic() < deadline, statuses(repo)
+        time.sleep(0.2)
+    loop.send_signal(signal.SIGTERM)
+    out, err = loop.communicate(timeout=30)
+    assert loop.returncode == 0, err
+    assert out.splitlines()[-1] == "reconcile: stopped by SIGTERM after the current cycle"
+    assert "] site local at " in out
+
+
+def test_dry_run_changes_nothing(repo: Path) -> None:
+    assert parsed(reconcile(repo))["submitted"] == 4
+    wait_until_backend_idle(repo / WORK)
+    before = statuses(repo)
+    report = parsed(reconcile(repo, "--dry-run"))
+    assert report["dry_run"] is True
+    assert report["completed"] == 4  # would complete: outputs verified, nothing written
+    assert statuses(repo) == before
+    assert len(backend_names(repo / WORK)) == 4
+    text = run_mcprod(["reconcile", "--site", "local", "--repo", str(repo), "--dry-run"])
+    assert text.returncode == 0, text.stderr
+    assert "  enqueued 0, would submit 0 (lost to another reconciler: 0)" in text.stdout
+
+
+def test_a_drained_site_monitors_but_submits_nothing(repo: Path) -> None:
+    site = repo / "sites" / "local.yaml"
+    text = site.read_text()
+    site.write_text(text.replace("enabled: true", "enabled: false"))
+    # Another site keeps the campaign runnable (validation refuses a campaign no site runs).
+    (repo / "sites" / "spare.yaml").write_text(
+        text.replace("name: local", "name: spare").replace("{type: local}", "{type: slurm}")
+    )
+    git(repo, "add", "sites")
+    git(repo, "commit", "-qm", "drain local, add spare")
+    result = reconcile(repo)
+    assert result.returncode == 0, result.stderr
+    report = parsed(result)
+    assert (report["enqueued"], report["submitted"]) == (12, 0)
+    assert "site local is disabled: monitoring only, nothing submitted" in report["notes"]
+
+
+def test_cancel_reaches_the_batch_system_at_the_next_cycle(repo: Path) -> None:
+    slow = {"MCPROD_STANDIN_RAT_SLEEP": "60"}
+    assert parsed(reconcile(repo, env=slow))["submitted"] == 4
+    cancel = run_mcprod(["cancel", "--repo", str(repo), "--label", "quickstart-demo",
+                         "--status", "submitted", "--status", "running"])
+    assert cancel.returncode == 0, cancel.stderr
+    report = parsed(reconcile(repo))
+    assert report["cancelled"] == 4
+    cancelled = sorted((repo / WORK / "local-backend" / "jobs").glob("*/cancelled"))
+    assert len(cancelled) == 4
+    wait_until_backend_idle(repo / WORK)
+    store = store_of(repo)
+    stopped = [j for j in jobs(store) if j["status"] == "canceled"]
+    assert len(stopped) == 4
+    assert all(j["attempts"][-1]["status"] == "cancelled" for j in stopped)
+    assert parsed(reconcile(repo))["cancelled"] == 0  # done once
