@@ -4,7 +4,8 @@ Fields written here (merged into the document, other writers' fields kept):
 `type`, `label`, `state`, `counts` (per job status), `conditions` ({name: bool}, the
 shape the site cycle writes too), `condition_reasons` ({name: text}),
 `desired_jobs`, `last_applied_commit`, `applied_at`, `last_error` (None when the
-last enqueue succeeded).
+last enqueue succeeded), `applied_fingerprint` (what was fully applied, see
+reconciler.enqueue.fingerprints; None after a failed or refused apply).
 
 Conditions: Ready (every live job completed and nothing left to create), Progressing
 (active campaign with waiting or active jobs, or jobs still to create), Stalled
@@ -69,6 +70,7 @@ def write_campaign_status(
     missing: int,
     commit: str | None,
     error: str | None,
+    fingerprint: str | None = None,
 ) -> Doc:
     flags, reasons = conditions(counts, state, missing, error)
     fields: dict[str, Any] = {
@@ -84,6 +86,8 @@ def write_campaign_status(
     }
     if error is None:
         fields["last_applied_commit"] = commit
+    # Only a complete, error-free apply records what was applied (see enqueue).
+    fields["applied_fingerprint"] = fingerprint
     doc_id = campaign_status_id(label)
     for _ in range(CAS_ROUNDS):
         existing = store.get(doc_id)

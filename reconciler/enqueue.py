@@ -8,6 +8,7 @@ commands `plan` and `reconcile` and the site reconciler call these two functions
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,13 +17,16 @@ from reconciler.apply import ApplyResult, Progress, apply_plan
 from reconciler.campaign_status import counts_by_campaign, write_campaign_status
 from reconciler.catalogue_source import ChosenCatalogue, choose_catalogues
 from reconciler.config.load import require_valid
+from reconciler.documents import campaign_status_id
 from reconciler.errors import StoreError, StoreUnavailable
 from reconciler.expand import DesiredCampaign, expand_all
 from reconciler.model import DeclaredRepo
 from reconciler.observe import observe
 from reconciler.plan import DEFAULT_MAX_CANCEL, Plan, plan
-from reconciler.store.base import Store
+from reconciler.store.base import Doc, Store
 from reconciler.store.design import ensure_design
+
+PLANNER_VERSION = "1"  # bump when expansion changes, so stored fingerprints go stale
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class EnqueueResult:
     dry_run: bool
     applied: ApplyResult
     plan: Plan
+    up_to_date: bool = False  # every campaign already applied as declared: nothing read
 
 
 def load_repo(repo_root: Path, rat_roots: Mapping[str, Path]) -> DeclaredRepo:
@@ -68,9 +73,11 @@ def compute_plan(
     rat_roots: Mapping[str, Path] | None = None,
     prune: bool = False,
     max_cancel: int = DEFAULT_MAX_CANCEL,
+    catalogues: Mapping[str, ChosenCatalogue] | None = None,
 ) -> PlanContext:
     ensure_design(store)
-    catalogues = choose_catalogues(repo, rat_roots or {}, store.get)
+    if catalogues is None:
+        catalogues = choose_catalogues(repo, rat_roots or {}, store.get)
     desired = expand_all(
         repo.campaigns.values(),
         {version: chosen.catalogue for version, chosen in catalogues.items()},
@@ -88,8 +95,40 @@ def compute_plan(
     )
 
 
+def fingerprints(
+    repo: DeclaredRepo, catalogues: Mapping[str, ChosenCatalogue], prune: bool
+) -> dict[str, str]:
+    """Per campaign, a hash of everything its desired jobs depend on: the declared
+    record (entries with resolved run lists, priority, state), its catalogue, --prune."""
+    result = {}
+    for label, campaign in sorted(repo.campaigns.items()):
+        chosen = catalogues[campaign.rat_version].catalogue
+        text = repr((PLANNER_VERSION, campaign, chosen.content_hash, prune))
+        result[label] = hashlib.sha256(text.encode()).hexdigest()
+    return result
+
+
+def _already_applied(store: Store, wanted: Mapping[str, str]) -> list[Doc] | None:
+    """The status documents when every campaign was applied with these fingerprints."""
+    if not wanted:
+        return None
+    labels = sorted(wanted)
+    docs = store.get_many([campaign_status_id(label) for label in labels])
+    for label, doc in zip(labels, docs, strict=True):
+        if doc is None or doc.get("last_error") is not None:
+            return None
+        if doc.get("applied_fingerprint") != wanted[label]:
+            return None
+    return [doc for doc in docs if doc is not None]
+
+
 def _write_statuses(
-    store: Store, context: PlanContext, error: str | None, *, applied: bool
+    store: Store,
+    context: PlanContext,
+    error: str | None,
+    *,
+    applied: bool,
+    fingerprint: Mapping[str, str],
 ) -> None:
     counts = counts_by_campaign(store)
     missing: dict[str, int] = {}
@@ -105,6 +144,7 @@ def _write_statuses(
             missing=0 if applied else missing.get(campaign.label, 0),
             commit=context.repo.commit,
             error=error,
+            fingerprint=fingerprint.get(campaign.label) if applied and error is None else None,
         )
 
 
@@ -117,10 +157,31 @@ def enqueue(
     max_cancel: int = DEFAULT_MAX_CANCEL,
     dry_run: bool = False,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> EnqueueResult:
     """One enqueue cycle. A store failure mid-apply raises `StoreUnavailable`/`StoreError`;
-    what was written stays, and the next run finishes the job (creation is idempotent)."""
-    context = compute_plan(store, repo, rat_roots=rat_roots, prune=prune, max_cancel=max_cancel)
+    what was written stays, and the next run finishes the job (creation is idempotent).
+
+    When every campaign's status document says it was fully applied with the same
+    fingerprint (same declaration, catalogue and --prune), nothing is read or written
+    (`up_to_date`); `force=True` plans in full anyway. Job status changes made by sites
+    or operators never call for an enqueue action, so the shortcut misses nothing."""
+    ensure_design(store)
+    catalogues = choose_catalogues(repo, rat_roots or {}, store.get)
+    wanted = fingerprints(repo, catalogues, prune)
+    if not force and not dry_run:
+        statuses = _already_applied(store, wanted)
+        if statuses is not None:
+            return EnqueueResult(
+                commit=repo.commit,
+                campaigns=len(statuses),
+                desired_jobs=sum(int(doc.get("desired_jobs") or 0) for doc in statuses),
+                observed_jobs=sum(sum((doc.get("counts") or {}).values()) for doc in statuses),
+                to_create=0, to_update=0, to_cancel=0, orphans=0, withheld=0, refusal=None,
+                dry_run=False, applied=ApplyResult(), plan=Plan(), up_to_date=True,
+            )
+    context = compute_plan(store, repo, rat_roots=rat_roots, prune=prune, max_cancel=max_cancel,
+                           catalogues=catalogues)
     the_plan = context.plan
     applied = ApplyResult()
     if not dry_run:
@@ -133,9 +194,9 @@ def enqueue(
             ) from None
         except StoreError as exc:
             with contextlib.suppress(StoreError):
-                _write_statuses(store, context, str(exc), applied=False)
+                _write_statuses(store, context, str(exc), applied=False, fingerprint=wanted)
             raise
-        _write_statuses(store, context, the_plan.refusal, applied=True)
+        _write_statuses(store, context, the_plan.refusal, applied=True, fingerprint=wanted)
     return EnqueueResult(
         commit=repo.commit,
         campaigns=len(context.desired),

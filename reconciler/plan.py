@@ -1,7 +1,7 @@
 """Compare desired jobs with observed job documents and return actions as data (pure).
 
 Rules (DESIGN.md invariants 2, 3, 5):
-- a desired slot without a live job (anything but canceled/deleted) gets a `CreateJob`;
+- a desired slot without a job gets a `CreateJob` (a canceled job keeps its slot);
 - a matched job whose priority or paused flag differs gets an `UpdateJob`; so does a
   still-waiting job whose event count changed (the remainder job after an n_ev change);
 - a job of a `state: cancelled` campaign is cancelled whenever it still can be;
@@ -140,13 +140,14 @@ def _changes(want: DesiredJob, have: ObservedJob) -> tuple[FieldChange, ...]:
 
 
 def _holders(jobs: Iterable[ObservedJob]) -> dict[tuple[str, int, int], ObservedJob]:
-    """The job holding each slot: the live one if any (lowest pass first), else none."""
+    """The job holding each slot: a live one if any, else a canceled one; lowest pass first.
+
+    A canceled job keeps its slot, so what an operator or a prune cancelled is never
+    re-created behind their back; `mcprod retry` puts it back to waiting."""
     holders: dict[tuple[str, int, int], ObservedJob] = {}
     for job in jobs:
-        if not job.live:
-            continue
         current = holders.get(job.slot)
-        if current is None or job.pass_ < current.pass_:
+        if current is None or (job.live, -job.pass_) > (current.live, -current.pass_):
             holders[job.slot] = job
     return holders
 
@@ -172,6 +173,8 @@ def _plan_campaign(
             creates.append(CreateJob(want))
             continue
         matched.add(want.slot)
+        if not have.live:
+            continue
         changes = _changes(want, have)
         if changes:
             updates.append(UpdateJob(have.id, have.campaign, have.module, changes))
@@ -179,7 +182,7 @@ def _plan_campaign(
     # A slot can also have a second live holder (a duplicate left by an older bug or a
     # manual edit); it is surplus too, so the campaign converges to one job per slot.
     extra = [job for job in observed if job.live and holders.get(job.slot) is not job]
-    leftovers = [job for slot, job in holders.items() if slot not in matched]
+    leftovers = [job for slot, job in holders.items() if slot not in matched and job.live]
     for job in sorted([*leftovers, *extra], key=lambda j: j.id):
         reason = ORPHAN_SURPLUS if job.entry_key in declared_keys else ORPHAN_ENTRY
         if job.cancellable:

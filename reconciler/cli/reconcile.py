@@ -50,6 +50,11 @@ def summary_lines(result: EnqueueResult, site: str | None) -> list[str]:
     commit = result.commit[:12] if result.commit else "working tree"
     where = f" for site {site}" if site else ""
     applied = result.applied
+    if result.up_to_date:
+        return [
+            f"reconcile{where}: commit {commit}, {result.campaigns} campaigns, "
+            f"{result.desired_jobs} jobs declared: already applied, nothing to do"
+        ]
     lines = [
         f"reconcile{where}: commit {commit}, {result.campaigns} campaigns, "
         f"{result.desired_jobs} jobs declared, {result.observed_jobs} jobs in the store",

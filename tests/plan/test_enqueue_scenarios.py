@@ -143,3 +143,22 @@ def test_cancelled_campaign_cancels_waiting_but_never_running_jobs(
     assert sorted((j["run"], j["status"]) for j in all_jobs(url, repo.root)) == [
         (0, "running"), (1, "canceled"), (2, "canceled")
     ]
+
+
+def test_unchanged_declaration_is_recognised_without_reading_jobs(
+    setup: tuple[Repo, str]
+) -> None:
+    repo, url = setup
+    again = _run(repo, url)
+    assert again.up_to_date and again.desired_jobs == 3 and again.observed_jobs == 3
+    # A job written behind the reconciler's back is only seen by a forced (full) run.
+    store = open_store(url, repo.root)
+    doc = store.get("job:WaterBi214:r2:p1")
+    assert doc is not None
+    store.update({**doc, "priority": 1})
+    store.close()
+    assert _run(repo, url).up_to_date
+    forced = _run(repo, url, force=True)
+    assert not forced.up_to_date and forced.applied.updated == 1
+    # Any change of the declaration (here --prune) plans in full.
+    assert not _run(repo, url, prune=True).up_to_date

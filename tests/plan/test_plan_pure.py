@@ -136,9 +136,17 @@ def test_undeclared_campaign_jobs_are_orphans_never_cancelled() -> None:
     assert result.is_empty
 
 
-def test_canceled_slot_holder_is_replaced_by_a_new_job() -> None:
+def test_canceled_job_keeps_its_slot_and_is_not_recreated() -> None:
     observed = [dataclasses.replace(j, status="canceled") for j in applied([_gen(n_ev=20)])]
-    assert [c.job.run for c in plan([_gen(n_ev=20)], observed).creates] == [0, 1]
+    result = plan([_gen(n_ev=20, priority=5)], observed)
+    assert result.is_empty and result.orphans == ()
+
+
+def test_live_duplicate_of_a_slot_is_surplus() -> None:
+    observed = applied([_gen(n_ev=20)])
+    twin = dataclasses.replace(observed[0], id="job:Gen:r0:p2", pass_=2)
+    result = plan([_gen(n_ev=20)], [*observed, twin])
+    assert [(o.job_id, o.reason) for o in result.orphans] == [("job:Gen:r0:p2", ORPHAN_SURPLUS)]
 
 
 # -- properties ----------------------------------------------------------------
