@@ -73,6 +73,14 @@ def _next_rev(old_rev: str | None, body_json: str) -> str:
     return f"{generation}-{digest.hexdigest()}"
 
 
+def _bounds(low: Any, high: Any) -> tuple[bytes, bytes]:
+    """Collation bytes of an inclusive key range; None means unbounded."""
+    return (
+        b"" if low is None else sort_key(low),
+        MAX_KEY if high is None else sort_key(high),
+    )
+
+
 def _body_of(doc: Doc) -> Doc:
     """What is stored: the document without `_rev` (`_id` stays; reads put it first again).
     No copy when there is no `_rev`, as in bulk creates: copying costs more than encoding."""
@@ -317,19 +325,27 @@ class SqliteStore:
             current = self._index_is_current(cur)
         if not current:
             self._update_index()
+        ranges = [(one, one) for one in query.keys] if query.keys is not None else None
         with self._read() as cur:
-            if query.keys is not None:
-                rows: list[ViewRow] = []
-                for one in query.keys:
-                    rows.extend(self._select(cur, view_name, one, one, query.descending))
-            else:
-                low = query.low
-                high = query.high
-                rows = self._select(cur, view_name, low, high, query.descending)
             if query.reduce:
-                grouped = reduce_count(rows, query.group_level, by_key=query.keys is not None)
+                # With `keys`, each key is reduced on its own (a repeated key repeats its row).
+                grouped: list[ViewRow] = []
+                for low, high in ranges or [(query.low, query.high)]:
+                    counts = self._count_keys(cur, view_name, low, high, query.descending)
+                    grouped.extend(
+                        reduce_count(counts, query.group_level, by_key=ranges is not None)
+                    )
                 return query.page(grouped)
-            rows = query.page(rows)
+            if ranges is None:  # one range: SQL does the paging
+                rows = self._select(
+                    cur, view_name, query.low, query.high, query.descending,
+                    limit=query.limit, offset=query.skip,
+                )
+            else:
+                rows = []
+                for low, high in ranges:
+                    rows.extend(self._select(cur, view_name, low, high, query.descending))
+                rows = query.page(rows)
             if query.include_docs:
                 rows = [
                     ViewRow(r.id, r.key, r.value, self._get(cur, r.id) if r.id else None)
@@ -353,21 +369,48 @@ class SqliteStore:
             )
 
     def _select(
-        self, cur: sqlite3.Cursor, view: str, low: Any, high: Any, descending: bool
+        self,
+        cur: sqlite3.Cursor,
+        view: str,
+        low: Any,
+        high: Any,
+        descending: bool,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[ViewRow]:
         """Rows with low <= key <= high (None: unbounded), in view order."""
-        low_key = b"" if low is None else sort_key(low)
-        high_key = MAX_KEY if high is None else sort_key(high)
         order = "DESC" if descending else "ASC"
         sql = (
             "SELECT id, key_json, value_json FROM view_rows"
             " WHERE view = ? AND key >= ? AND key <= ?"
-            f" ORDER BY key {order}, id {order}, n {order}"
+            f" ORDER BY key {order}, id {order}, n {order} LIMIT ? OFFSET ?"
         )
+        params = (view, *_bounds(low, high), -1 if limit is None else limit, offset)
         return [
             ViewRow(doc_id, json.loads(k), json.loads(v))
-            for doc_id, k, v in cur.execute(sql, (view, low_key, high_key))
+            for doc_id, k, v in cur.execute(sql, params)
         ]
+
+    def _count_keys(
+        self, cur: sqlite3.Cursor, view: str, low: Any, high: Any, descending: bool
+    ) -> list[tuple[Any, int]]:
+        """(key, number of rows) for each run of equal keys in the range, in view order:
+        reduce queries read keys only, and decode each distinct key once."""
+        order = "DESC" if descending else "ASC"
+        sql = (
+            "SELECT key, key_json FROM view_rows WHERE view = ? AND key >= ? AND key <= ?"
+            f" ORDER BY key {order}"
+        )
+        counts: list[tuple[Any, int]] = []
+        last: bytes | None = None
+        for key, key_json in cur.execute(sql, (view, *_bounds(low, high))):
+            if key == last:
+                counts[-1] = (counts[-1][0], counts[-1][1] + 1)
+            else:
+                counts.append((json.loads(key_json), 1))
+                last = key
+        return counts
 
     def changes(
         self, since: str | None = None, limit: int | None = None, include_docs: bool = False

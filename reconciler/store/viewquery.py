@@ -115,26 +115,28 @@ def _flag(value: bool) -> str:
     return "true" if value else "false"
 
 
-def reduce_count(rows: list[ViewRow], group_level: int | None, *, by_key: bool) -> list[ViewRow]:
-    """The `_count` reduce over rows already in view order.
+def reduce_count(
+    counts: list[tuple[Any, int]], group_level: int | None, *, by_key: bool
+) -> list[ViewRow]:
+    """The `_count` reduce over (key, rows with that key), already in view order.
 
     No grouping: one row with key null (none when there are no rows, as CouchDB).
     `group_level` N: one row per distinct key prefix of N elements (non-array keys
     whole). `by_key` (a multi-key query without a level): one row per exact key.
     """
     if not group_level and not by_key:
-        return [ViewRow(None, None, len(rows))] if rows else []
+        total = sum(n for _, n in counts)
+        return [ViewRow(None, None, total)] if total else []
     grouped: list[ViewRow] = []
     last: bytes | None = None
-    for row in rows:
-        key = row.key
+    for key, n in counts:
         if group_level and isinstance(key, list):
             key = key[:group_level]
         marker = sort_key(key)
         if marker == last:
             previous = grouped[-1]
-            grouped[-1] = ViewRow(None, previous.key, previous.value + 1)
+            grouped[-1] = ViewRow(None, previous.key, previous.value + n)
         else:
-            grouped.append(ViewRow(None, key, 1))
+            grouped.append(ViewRow(None, key, n))
             last = marker
     return grouped

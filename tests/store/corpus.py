@@ -84,6 +84,8 @@ QUERIES: list[tuple[str, dict[str, Any]]] = [
     ("mcprod/jobs_by_status_module", {"group_level": 2, "limit": 3, "skip": 2}),
     ("mcprod/jobs_by_status_module", {"reduce": False, "keys": [["waiting", "Alpha"],
                                                                 ["nothing"], ["failed", "Beta"]]}),
+    ("mcprod/jobs_by_status_module", {"keys": [["waiting", "Alpha"], ["nothing"],
+                                              ["failed", "Beta"], ["waiting", "Alpha"]]}),
     ("mcprod/jobs_by_campaign", {}),
     ("mcprod/jobs_by_campaign", {"startkey": ["water-b"], "endkey": ["water-b", {}]}),
     ("mcprod/jobs_by_campaign", {"startkey": ["scint-a", "e2"], "endkey": ["scint-a", "e2", {}],
