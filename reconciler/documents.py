@@ -7,7 +7,9 @@ Job document fields (every writer and reader uses these names):
     module, run, pass
     campaign       campaign label (owner)
     entry_key      hash of the entry's physics (see reconciler.expand)
-    index          position of the job within its entry (0-based)
+    index          position of the job within its entry (0-based); in run-list modes
+                   (run, run_number) its position among that run's jobs in the entry,
+                   so a job's slot in its campaign is (entry_key, run, index)
     commit         commit that declared it
     labels         [campaign label]
     rat_version, ratdb_tag
@@ -26,7 +28,8 @@ Job document fields (every writer and reader uses these names):
     backend_name   <job id>.a<attempt>
     backend_id     id given by the batch system
     not_before     ISO time before which a retried job is not submitted, or None
-    reason         last failure reason, or None
+    reason         last failure reason, or None (a cancel records why)
+    canceled_at    ISO time the reconciler cancelled it (campaign cancelled or --prune)
     attempts       [{n, site, backend_name, backend_id, reserved_at, submitted_at,
                      finished_at, status, exit_code, reason}]
 """
