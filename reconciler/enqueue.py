@@ -122,7 +122,7 @@ def _already_applied(store: Store, wanted: Mapping[str, str]) -> list[Doc] | Non
     return [doc for doc in docs if doc is not None]
 
 
-def _write_statuses(
+def write_statuses(
     store: Store,
     context: PlanContext,
     error: str | None,
@@ -194,9 +194,9 @@ def enqueue(
             ) from None
         except StoreError as exc:
             with contextlib.suppress(StoreError):
-                _write_statuses(store, context, str(exc), applied=False, fingerprint=wanted)
+                write_statuses(store, context, str(exc), applied=False, fingerprint=wanted)
             raise
-        _write_statuses(store, context, the_plan.refusal, applied=True, fingerprint=wanted)
+        write_statuses(store, context, the_plan.refusal, applied=True, fingerprint=wanted)
     return EnqueueResult(
         commit=repo.commit,
         campaigns=len(context.desired),
