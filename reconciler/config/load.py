@@ -92,7 +92,10 @@ def _load_kind(state: _State, kind: Kind) -> None:
             )
         if doc is None:
             continue
+        unreadable = {problem.path for problem in problems}
         for location, pointer, message in schema_problems(kind, doc):
+            if location in unreadable:
+                continue  # already reported as unreadable; its stand-in null says nothing
             line, column = doc.mark(location)
             state.sink.error(rel, line, column, message, pointer)
         if len(state.sink.items) == errors_before:

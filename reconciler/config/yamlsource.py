@@ -31,6 +31,13 @@ _BOOL = "tag:yaml.org,2002:bool"
 # Decimal integers whose YAML 1.1 meaning is plain (no octal 010, no 1_000, no 1:30).
 _PLAIN_INT = re.compile(r"^-?(?:0|[1-9][0-9]*)$")
 _NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+_STANDARD_TAG = "tag:yaml.org,2002:"
+
+
+def _tag_name(tag: str) -> str:
+    name = tag.removeprefix(_STANDARD_TAG)
+    return {"timestamp": "a date", "int": "an integer", "float": "a number"}.get(name, name)
+
 
 CREDENTIAL_KEY = re.compile(
     r"(^|[_.-])(password|passwd|passphrase|secret|token|private[_-]?key|api[_-]?key"
@@ -104,6 +111,9 @@ class _Converter:
         return found
 
     def convert(self, node: yaml.Node, path: JsonPath) -> Any:
+        if not node.tag.startswith(_STANDARD_TAG):
+            self.problem(path, node, f"the tag {node.tag} is not supported here: remove it")
+            return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -129,8 +139,12 @@ class _Converter:
                 return int(node.value)
         try:
             return self.loader.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:
-            self.problem(path, node, f"cannot read this value: {exc}")
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+            # e.g. 2019-13-45 (a date that does not exist), !!int abc, !!python/object
+            reason = getattr(exc, "problem", None) or " ".join(str(exc).split())
+            self.problem(
+                path, node, f"cannot read {node.value!r} as {_tag_name(node.tag)}: {reason}"
+            )
             return None
 
     def _pairs(
@@ -233,7 +247,17 @@ def _yaml_error(exc: yaml.YAMLError, text: str) -> Problem:
         elif _char_at(text, mark.line, mark.column) == "\t":
             what, context = "a tab character: YAML indents with spaces only", ""
         return Problem((), mark.line + 1, mark.column + 1, f"invalid YAML: {what}{context}")
-    return Problem((), 1, 1, f"invalid YAML: {exc}")
+    if isinstance(exc, yaml.reader.ReaderError):
+        before = text[: exc.position]
+        line = before.count("\n") + 1
+        column = exc.position - (before.rfind("\n") + 1) + 1
+        return Problem(
+            (),
+            line,
+            column,
+            f"invalid YAML: control character U+{exc.character:04X} is not allowed",
+        )
+    return Problem((), 1, 1, "invalid YAML: " + " ".join(str(exc).split()))
 
 
 def parse_yaml_text(text: str, expected: str) -> tuple[YamlDoc | None, list[Problem]]:

@@ -16,7 +16,24 @@ from reconciler.config.yamlsource import parse_yaml_text
 from tests.config.corpus import BASE
 
 YAML_PIECES = st.sampled_from(
-    [*"abc019 :-[]{},#&*!|>'\"%@`\t\n.?<=~", "\n  ", "- ", "<<: ", "---\n", "\u00e9", "\x00"]
+    [
+        *"abc019 :-[]{},#&*!|>'\"%@`\t\n.?<=~",
+        "\n  ",
+        "- ",
+        "<<: ",
+        "---\n",
+        "\u00e9",
+        "\x00",
+        "!!int ",
+        "!!float ",
+        "!!binary ",
+        "!!python/object:os.system ",
+        "!x ",
+        "2019-13-45",
+        "12:61",
+        "0x1F",
+        "1e400",
+    ]
 )
 
 scalars = st.one_of(
@@ -70,6 +87,7 @@ def test_any_text_parses_or_gives_problems(pieces: list[str]) -> None:
     assert doc is not None or problems
     for problem in problems:
         assert problem.line >= 1 and problem.column >= 1 and problem.message
+        assert "\n" not in problem.message
 
 
 @settings(max_examples=100, deadline=None)
