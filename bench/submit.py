@@ -56,22 +56,33 @@ def plain_loop(specs: list[SubmitSpec], partition: str) -> float:
     return time.perf_counter() - started
 
 
-def through_backend(
-    specs: list[SubmitSpec], partition: str, parallelism: int, array_size: int, work: Path
-) -> float:
+def make_backend(work: Path, partition: str, parallelism: int, array_size: int) -> SlurmBackend:
     options: dict[str, object] = {
         "partition": partition,
         "sbatch_args": ["--hold"],
         "submit_parallelism": parallelism,
         "array_size": array_size,
     }
-    backend = SlurmBackend(options, BackendContext("bench", work))
+    return SlurmBackend(options, BackendContext("bench", work))
+
+
+def through_backend(backend: SlurmBackend, specs: list[SubmitSpec]) -> tuple[float, list[str]]:
     started = time.perf_counter()
     results = backend.submit_many(specs)
     elapsed = time.perf_counter() - started
     failed = [r for r in results if r.error is not None]
     if failed:
         raise SystemExit(f"{len(failed)} submissions failed, first: {failed[0].error}")
+    return elapsed, [str(r.backend_id) for r in results]
+
+
+def one_states_pass(backend: SlurmBackend, ids: list[str]) -> float:
+    started = time.perf_counter()
+    states = backend.states(ids)
+    elapsed = time.perf_counter() - started
+    unexpected = [i for i, s in states.items() if s.state != "pending"]
+    if unexpected:
+        raise SystemExit(f"{len(unexpected)} held jobs not pending, first: {unexpected[0]}")
     return elapsed
 
 
@@ -98,8 +109,11 @@ def main() -> int:
             single_specs = write_specs(root, "single", args.jobs)
             # The loop goes first, so the backend faces the fuller queue.
             loop_s = plain_loop(loop_specs, partition)
-            backend_s = through_backend(array_specs, partition, args.parallelism, 1000, root)
-            single_s = through_backend(single_specs, partition, args.parallelism, 0, root)
+            arrays = make_backend(root, partition, args.parallelism, 1000)
+            backend_s, array_ids = through_backend(arrays, array_specs)
+            singles = make_backend(root, partition, args.parallelism, 0)
+            single_s, single_ids = through_backend(singles, single_specs)
+            states_s = one_states_pass(arrays, array_ids + single_ids)
         finally:
             subprocess.run(["bash", str(SCRIPTS / "stop.sh"), str(cluster)], check=False)
     n = args.jobs
@@ -110,6 +124,8 @@ def main() -> int:
           f"{backend_s:7.2f} s {n / backend_s:9.1f} jobs/s")
     print(f"  backend submit_many, {args.parallelism} single sbatch at once: "
           f"{single_s:7.2f} s {n / single_s:9.1f} jobs/s")
+    print(f"  one states() pass over {2 * n} held jobs (squeue --json):       "
+          f"{states_s:7.2f} s")
     print(f"  backend / loop speed: {loop_s / backend_s:.2f}x; "
           f"target: >= 1x and {n} in < 60 s: "
           f"{'met' if backend_s <= loop_s and backend_s < 60 else 'NOT met'}")

@@ -107,8 +107,25 @@ def wait_for_jobcomp_line(path: Path, backend_id: str) -> str:
     raise AssertionError(f"no jobcomp line for {backend_id}")
 
 
-def test_controller_restart_in_the_middle(slurm_cluster: SlurmCluster, tmp_path: Path) -> None:
-    backend = make_backend(slurm_cluster, tmp_path)
+@pytest.mark.parametrize(
+    ("squeue", "message"),
+    [
+        (
+            "json",
+            "squeue --json: slurm_load_jobs: Failed while looking for jobs (Unspecified error)",
+        ),
+        (
+            "text",
+            "squeue --noheader --states=all "
+            "--Format=JobArrayID:40,State:24,exit_code:12,Name:1000: exit code 1: "
+            "slurm_load_jobs error: Unable to contact slurm controller (connect failure)",
+        ),
+    ],
+)
+def test_controller_restart_in_the_middle(
+    slurm_cluster: SlurmCluster, tmp_path: Path, squeue: str, message: str
+) -> None:
+    backend = make_backend(slurm_cluster, tmp_path, squeue=squeue)
     backend_id = backend.submit(write_script(tmp_path, "job:M:r6:p1.a1", hold(tmp_path)))
     wait_for_state(backend, backend_id, is_running)
     slurm_cluster.stop_controller()
@@ -116,14 +133,37 @@ def test_controller_restart_in_the_middle(slurm_cluster: SlurmCluster, tmp_path:
         with pytest.raises(BackendError) as down:
             backend.states([backend_id])
         # The caller must not mistake "cannot ask" for "job gone".
-        assert str(down.value) == (
-            "squeue --json: slurm_load_jobs: Failed while looking for jobs (Unspecified error)"
-        )
+        assert str(down.value) == message
         (tmp_path / "release").touch()
     finally:
         slurm_cluster.start_controller()
     state = wait_for_state(backend, backend_id, is_finished)
     assert state == BackendState("completed", 0)
+
+
+def test_squeue_text_and_json_agree(slurm_cluster: SlurmCluster, tmp_path: Path) -> None:
+    text = make_backend(slurm_cluster, tmp_path, squeue="text")
+    json_backend = make_backend(slurm_cluster, tmp_path, squeue="json")
+    held = make_backend(slurm_cluster, tmp_path, sbatch_args=["--hold"])
+    single = [text.submit(write_script(tmp_path / n, f"job:Q:{n}.a1", body))
+              for n, body in (("ok", "true"), ("bad", "exit 3"), ("run", hold(tmp_path)))]
+    arrays = held.submit_many(
+        [write_script(tmp_path / f"h{i}", f"job:Q:h{i}.a1", "true") for i in range(4)]
+    )
+    ids = [*single, *(str(r.backend_id) for r in arrays)]
+    wait_for_state(text, single[2], is_running)
+    wait_for_state(text, single[1], is_finished)
+    wait_for_state(text, single[0], is_finished)
+    from_text, from_json = text.states(ids), json_backend.states(ids)
+    assert from_text == from_json
+    assert [s.state for s in from_text.values()] == [
+        "completed", "failed", "running", "pending", "pending", "pending", "pending"
+    ]
+    names = [f"job:Q:{n}.a1" for n in ("ok", "bad", "run", "h0", "h3")]
+    assert text.find_by_names(names) == json_backend.find_by_names(names)
+    for backend_id in arrays:
+        text.cancel(str(backend_id.backend_id))
+    (tmp_path / "release").touch()
 
 
 def test_a_refused_submission_names_command_exit_code_and_stderr(
