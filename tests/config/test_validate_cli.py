@@ -140,3 +140,19 @@ def test_a_missing_repository_is_an_error_not_a_crash(tmp_path: Path) -> None:
         f"{tmp_path / 'nowhere'}:1:1: no such directory: pass --repo with a repository folder\n"
         "1 error, 0 warnings in 0 files\n"
     )
+
+
+def test_rat_root_in_the_equals_form_the_workflows_use(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(BASE, repo)
+    (repo / "campaigns").mkdir()
+    shutil.copyfile(
+        EXAMPLES / "invalid" / "campaign" / "unknown-module.yaml",
+        repo / "campaigns" / "unknown-module.yaml",
+    )
+    assert run(["validate", "--repo", str(repo), f"--rat-root=1.0.0={RELEASE}"]) == 1
+    out = capsys.readouterr().out
+    assert "no module 'WaterBi241Run' in RAT 1.0.0 (did you mean 'WaterBi214Run'?)" in out
+    assert "module checks" not in out
