@@ -40,6 +40,7 @@ class ApplyResult:
     updated: int = 0
     canceled: int = 0
     skipped: int = 0  # changed by someone else meanwhile so that the action no longer applies
+    canceled_ids: tuple[str, ...] = ()
 
 
 def job_document(job: DesiredJob, pass_: int, now: str) -> Doc:
@@ -105,6 +106,7 @@ class _Applier:
         self.done = 0
         self.total = 0
         self.counts: dict[str, int] = defaultdict(int)
+        self.written: dict[str, list[str]] = defaultdict(list)
 
     def _tick(self, n: int) -> None:
         self.done += n
@@ -212,6 +214,7 @@ class _Applier:
                 for result in results:
                     if result.ok:
                         self.counts[counter] += 1
+                        self.written[counter].append(result.id)
                     else:
                         retry.append(result.id)
                 self._tick(len(chunk) - sum(1 for r in results if not r.ok))
@@ -286,6 +289,7 @@ def apply_plan(
         updated=counts["updated"],
         canceled=counts["canceled"],
         skipped=counts["skipped"],
+        canceled_ids=tuple(applier.written["canceled"]),
     )
 
 

@@ -39,6 +39,8 @@ class PlanContext:
     observed_jobs: int
     observed_ids: frozenset[str]
     plan: Plan
+    observed_counts: Mapping[str, Mapping[str, int]]  # campaign -> status -> jobs
+    cancel_from: Mapping[str, str]  # job id -> status when observed, for each cancel
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,11 @@ def compute_plan(
     )
     observed = observe(store, desired)
     result = plan(desired, observed, prune=prune, max_cancel=max_cancel)
+    counts: dict[str, dict[str, int]] = {}
+    for job in observed:
+        per = counts.setdefault(job.campaign, {})
+        per[job.status] = per.get(job.status, 0) + 1
+    cancelled = {cancel.job_id for cancel in result.cancels}
     return PlanContext(
         repo=repo,
         catalogues=catalogues,
@@ -92,7 +99,30 @@ def compute_plan(
         observed_jobs=len(observed),
         observed_ids=frozenset(job.id for job in observed),
         plan=result,
+        observed_counts=counts,
+        cancel_from={job.id: job.status for job in observed if job.id in cancelled},
     )
+
+
+def counts_after(context: PlanContext, applied: ApplyResult) -> dict[str, dict[str, int]]:
+    """Job counts per campaign after a complete apply, from what was observed and done,
+    so that no view has to be read (and, on CouchDB, re-indexed) right after writing."""
+    counts = {label: dict(per) for label, per in context.observed_counts.items()}
+
+    def move(label: str, old: str | None, new: str) -> None:
+        per = counts.setdefault(label, {})
+        if old is not None:
+            per[old] -= 1
+            if per[old] == 0:
+                del per[old]
+        per[new] = per.get(new, 0) + 1
+
+    for create in context.plan.creates:
+        move(create.campaign, None, "waiting")
+    campaign_of = {cancel.job_id: cancel.campaign for cancel in context.plan.cancels}
+    for job_id in applied.canceled_ids:
+        move(campaign_of[job_id], context.cancel_from[job_id], "canceled")
+    return counts
 
 
 def fingerprints(
@@ -127,10 +157,11 @@ def write_statuses(
     context: PlanContext,
     error: str | None,
     *,
-    applied: bool,
+    applied: ApplyResult | None,
     fingerprint: Mapping[str, str],
 ) -> None:
-    counts = counts_by_campaign(store)
+    """`applied` is None when the apply failed part-way: counts are then read back."""
+    counts = counts_by_campaign(store) if applied is None else counts_after(context, applied)
     missing: dict[str, int] = {}
     for create in context.plan.creates:
         missing[create.campaign] = missing.get(create.campaign, 0) + 1
@@ -141,10 +172,13 @@ def write_statuses(
             state=campaign.state,
             counts=counts.get(campaign.label, {}),
             desired_jobs=len(campaign.jobs),
-            missing=0 if applied else missing.get(campaign.label, 0),
+            missing=0 if applied is not None else missing.get(campaign.label, 0),
             commit=context.repo.commit,
             error=error,
-            fingerprint=fingerprint.get(campaign.label) if applied and error is None else None,
+            fingerprint=(
+                fingerprint.get(campaign.label)
+                if applied is not None and error is None else None
+            ),
         )
 
 
@@ -194,9 +228,10 @@ def enqueue(
             ) from None
         except StoreError as exc:
             with contextlib.suppress(StoreError):
-                write_statuses(store, context, str(exc), applied=False, fingerprint=wanted)
+                write_statuses(store, context, str(exc), applied=None, fingerprint=wanted)
             raise
-        write_statuses(store, context, the_plan.refusal, applied=True, fingerprint=wanted)
+        write_statuses(store, context, the_plan.refusal, applied=applied,
+                       fingerprint=wanted)
     return EnqueueResult(
         commit=repo.commit,
         campaigns=len(context.desired),
