@@ -95,12 +95,18 @@ class SqliteStore:
         self._display = f"sqlite://{path}"  # path is absolute: sqlite:///abs/path
         self.created_database = False  # True when this open created the schema (db init)
         self._check_file(create)
+        self._conn = sqlite3.connect(
+            str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
         try:
-            self._conn = sqlite3.connect(
-                str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-            )
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._open(create)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _open(self, create: bool) -> None:
+        try:
+            # Read before anything writes: a file that is not ours must stay untouched.
             has_docs = self._conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE type='table' AND name='docs'"
             ).fetchone()
@@ -109,14 +115,21 @@ class SqliteStore:
                     f"{self._display}: the state database is not initialised;"
                     " run `mcprod db init` first"
                 )
-            self.created_database = not has_docs
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from None
+        if not has_docs:
             with self._write() as cur:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         cur.execute(statement)
+            self.created_database = True
+        with self._read() as cur:
+            row = cur.execute("SELECT value FROM meta WHERE name='views_version'").fetchone()
+        if not row or row[0] != VIEWS_VERSION:
+            with self._write() as cur:
                 self._refresh_views(cur)
-        except sqlite3.DatabaseError as exc:
-            raise self._error(exc) from None
 
     # ---- opening and errors ------------------------------------------------------------
 
@@ -157,39 +170,41 @@ class SqliteStore:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Cursor]:
-        cur = self._conn.cursor()
-        try:
-            cur.execute("BEGIN IMMEDIATE")
-        except sqlite3.DatabaseError as exc:
-            raise self._error(exc) from None
-        try:
+        """A write transaction: IMMEDIATE takes the file's write lock at once, so a
+        compare-and-set reads and writes with no other writer in between."""
+        with self._transaction("BEGIN IMMEDIATE") as cur:
             yield cur
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
-        try:
-            cur.execute("COMMIT")
-        except sqlite3.DatabaseError as exc:
-            cur.execute("ROLLBACK")
-            raise self._error(exc) from None
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Cursor]:
         """A read transaction, so that multi-statement reads see one snapshot."""
+        with self._transaction("BEGIN") as cur:
+            yield cur
+
+    @contextmanager
+    def _transaction(self, begin: str) -> Iterator[sqlite3.Cursor]:
+        """Commit on success; roll back on any exception (a store error raised inside
+        must not leave the connection inside a transaction); SQLite errors become
+        one-line `StoreError`s."""
         cur = self._conn.cursor()
         try:
-            cur.execute("BEGIN")
-            yield cur
+            cur.execute(begin)
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            cur.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
-            cur.execute("ROLLBACK")
+            if self._conn.in_transaction:
+                cur.execute("ROLLBACK")
             raise self._error(exc) from None
-        cur.execute("COMMIT")
 
     def _refresh_views(self, cur: sqlite3.Cursor) -> None:
         """Drop the view rows when the view definitions changed; the next query rebuilds."""
         row = cur.execute("SELECT value FROM meta WHERE name='views_version'").fetchone()
         if row and row[0] == VIEWS_VERSION:
-            return
+            return  # another process refreshed them first
         cur.execute("DELETE FROM view_rows")
         cur.executemany(
             "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",

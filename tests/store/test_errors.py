@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -146,6 +148,21 @@ def test_missing_sqlite_database_is_not_created(tmp_path: Path) -> None:
         f"sqlite://{path}: no state database here; run `mcprod db init` to create it"
     )
     assert not path.exists()
+
+
+def test_another_programs_sqlite_file_is_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    with contextlib.closing(sqlite3.connect(path)) as other:
+        other.execute("CREATE TABLE notes (text TEXT)")
+        other.commit()
+    content = path.read_bytes()
+    with pytest.raises(StoreError) as caught:
+        open_store(f"sqlite://{path}", tmp_path)
+    assert str(caught.value) == (
+        f"sqlite://{path}: the state database is not initialised; run `mcprod db init` first"
+    )
+    assert path.read_bytes() == content
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.db"]
 
 
 def test_default_database_is_under_the_repo(tmp_path: Path) -> None:

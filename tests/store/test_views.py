@@ -81,6 +81,10 @@ def test_a_view_before_db_init_names_the_fix(store_url: str, tmp_path: Path) -> 
     assert str(caught.value) == (
         f"{store.display_url}: view mcprod/waiting_jobs is not installed; run `mcprod db init`"
     )
+    # The failed query left the store usable.
+    assert store.create({"_id": "after"}).created
+    assert ensure_design(store) == ["_design/mcprod: created"]
+    assert store.view("mcprod/waiting_jobs") == []
 
 
 def test_reduce_false_is_needed_for_rows_of_reduce_views(store_url: str, tmp_path: Path) -> None:
