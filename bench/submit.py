@@ -124,7 +124,7 @@ def main() -> int:
           f"{backend_s:7.2f} s {n / backend_s:9.1f} jobs/s")
     print(f"  backend submit_many, {args.parallelism} single sbatch at once: "
           f"{single_s:7.2f} s {n / single_s:9.1f} jobs/s")
-    print(f"  one states() pass over {2 * n} held jobs (squeue --json):       "
+    print(f"  one states() pass over {2 * n} held jobs (squeue, text form):   "
           f"{states_s:7.2f} s")
     print(f"  backend / loop speed: {loop_s / backend_s:.2f}x; "
           f"target: >= 1x and {n} in < 60 s: "
