@@ -156,6 +156,15 @@ def option_str(options: Mapping[str, object], key: str) -> str | None:
     return str(value)
 
 
+def option_int(options: Mapping[str, object], key: str, default: int, minimum: int) -> int:
+    value = options.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise BackendError(
+            f"backend option '{key}': expected an integer of at least {minimum}, got {value!r}"
+        )
+    return value
+
+
 def option_str_list(options: Mapping[str, object], key: str) -> tuple[str, ...]:
     value = options.get(key)
     if value is None:

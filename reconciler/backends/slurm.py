@@ -15,9 +15,10 @@ Live jobs are read with one `squeue` call per pass: by default its text form
 that off, and batches go as concurrent single sbatch calls instead.
 
 Options (site file `backend:`): partition, account, time_limit, qos, jobcomp,
-sacct, squeue (text|json), sbatch_args (extra arguments, a list), array_size (default 1000, keep it
-below the cluster's MaxArraySize), submit_parallelism (concurrent sbatch calls
-when not using arrays, default 8).
+sacct, sacct_days (how far back sacct looks by name, default 30), squeue
+(text|json), sbatch_args (extra arguments, a list), array_size (default 1000,
+keep it below the cluster's MaxArraySize), submit_parallelism (concurrent
+sbatch calls when not using arrays, default 8).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from reconciler.backends.base import (
     State,
     SubmitResult,
     SubmitSpec,
+    option_int,
     option_str,
     option_str_list,
     register,
@@ -260,23 +262,13 @@ class SlurmBackend:
         jobcomp = option_str(options, "jobcomp")
         self.jobcomp = JobCompReader(Path(jobcomp)) if jobcomp else None
         self.use_sacct = bool(options.get("sacct", False))
+        self.sacct_days = option_int(options, "sacct_days", 30, 1)
         squeue = options.get("squeue", "text")
         if squeue not in ("text", "json"):
             raise BackendError(f"backend option 'squeue': expected text or json, got {squeue!r}")
         self.squeue_json = squeue == "json"
-        parallelism = options.get("submit_parallelism", 8)
-        if not isinstance(parallelism, int) or isinstance(parallelism, bool) or parallelism < 1:
-            raise BackendError(
-                f"backend option 'submit_parallelism': expected a positive integer, "
-                f"got {parallelism!r}"
-            )
-        self.parallelism = parallelism
-        array_size = options.get("array_size", 1000)
-        if not isinstance(array_size, int) or isinstance(array_size, bool) or array_size < 0:
-            raise BackendError(
-                f"backend option 'array_size': expected a non-negative integer, got {array_size!r}"
-            )
-        self.array_size = array_size
+        self.parallelism = option_int(options, "submit_parallelism", 8, 1)
+        self.array_size = option_int(options, "array_size", 1000, 0)
 
     def sbatch_argv(self, spec: SubmitSpec) -> list[str]:
         return self._sbatch(
@@ -371,26 +363,20 @@ class SlurmBackend:
             return self._sacct(backend_ids)
         return {}
 
-    def _sacct(self, backend_ids: Sequence[str]) -> dict[str, tuple[str, BackendState]]:
-        argv = [
-            "sacct",
-            "--noheader",
-            "--parsable2",
-            "--allocations",
-            "--format=JobID,JobName,State,ExitCode",
-            f"--jobs={','.join(backend_ids)}",
-        ]
+    def _sacct(
+        self, backend_ids: Sequence[str] = (), names: Sequence[str] = ()
+    ) -> dict[str, tuple[str, BackendState]]:
+        """Accounting records by id or by name (sites with slurmdbd; `sacct: true`)."""
         found: dict[str, tuple[str, BackendState]] = {}
-        for line in run_command(argv, env=self.context.env).stdout.splitlines():
-            parts = line.split("|")
-            if len(parts) != 4:
-                continue
-            job, name, state, exit_text = parts
-            code, _, sig = exit_text.partition(":")
-            exit_code = int(code) if code.isdigit() else None
-            signal = int(sig) if sig.isdigit() and int(sig) else None
-            # sacct says "CANCELLED by 0": the first word is the state.
-            found[job] = (name, to_backend_state(state.split()[0], exit_code, signal))
+        selections = [f"--jobs={','.join(backend_ids[i : i + SACCT_CHUNK])}"
+                      for i in range(0, len(backend_ids), SACCT_CHUNK)]
+        selections += [f"--name={','.join(names[i : i + SACCT_CHUNK])}"
+                       for i in range(0, len(names), SACCT_CHUNK)]
+        for selection in selections:
+            argv = ["sacct", "--noheader", "--parsable2", "--allocations",
+                    "--format=JobID,JobName,State,ExitCode",
+                    f"--starttime=now-{self.sacct_days}days", selection]
+            found.update(parse_sacct(run_command(argv, env=self.context.env).stdout))
         return found
 
     def find_by_names(self, names: Sequence[str]) -> dict[str, str]:
@@ -398,8 +384,13 @@ class SlurmBackend:
         found: dict[str, str] = {}
         if not wanted:
             return found
+        batches = [(b, n) for b, n in manifests(self.context.work_dir) if wanted.intersection(n)]
         # Finished jobs first, so that a live job with the same name wins below.
         records = list(self.jobcomp.records().items()) if self.jobcomp is not None else []
+        if self.use_sacct:
+            array_names = [ARRAY_NAME_PREFIX + batch for batch, _ in batches]
+            sacct = self._sacct(names=sorted(wanted) + array_names)
+            records += sorted(sacct.items(), key=lambda item: _id_order(item[0]))
         records += sorted(self._squeue().items(), key=lambda item: _id_order(item[0]))
         array_ids: dict[str, str] = {}  # array job name -> array id
         for backend_id, (name, _) in records:
@@ -408,7 +399,7 @@ class SlurmBackend:
             elif name.startswith(ARRAY_NAME_PREFIX):
                 array_ids[name] = backend_id.split("_")[0]
         # Jobs sent in arrays: the manifest gives the task, the array's name its id.
-        for batch, batch_names in manifests(self.context.work_dir):
+        for batch, batch_names in batches:
             array_id = array_ids.get(ARRAY_NAME_PREFIX + batch)
             if array_id is None:
                 continue
@@ -423,6 +414,25 @@ class SlurmBackend:
     def cancel(self, backend_id: str) -> None:
         # scancel exits 0 for finished or unknown ids: cancelling is idempotent.
         run_command(["scancel", backend_id], env=self.context.env)
+
+
+SACCT_CHUNK = 100
+
+
+def parse_sacct(text: str) -> dict[str, tuple[str, BackendState]]:
+    """job id -> (name, state) from `sacct --parsable2 --format=JobID,JobName,State,ExitCode`."""
+    found: dict[str, tuple[str, BackendState]] = {}
+    for line in text.splitlines():
+        parts = line.split("|")
+        if len(parts) != 4:
+            continue
+        job, name, state, exit_text = parts
+        code, _, sig = exit_text.partition(":")
+        exit_code = int(code) if code.isdigit() else None
+        signal = int(sig) if sig.isdigit() and int(sig) else None
+        # sacct says "CANCELLED by 0": the first word is the state.
+        found[job] = (name, to_backend_state(state.split()[0], exit_code, signal))
+    return found
 
 
 def _id_order(backend_id: str) -> tuple[int, int]:
