@@ -207,6 +207,11 @@ class CouchStore:
             except couchdb.http.HTTPError as exc:
                 error, reason = _error_parts(exc)
                 raise _HttpFailure(_STATUS.get(type(exc), 400), error, reason) from None
+            except TypeError:
+                # The package fails this way on an error answer without a Content-Type,
+                # which CouchDB never sends: whatever answered is not CouchDB.
+                self._pool.close_handed_out()
+                raise _HttpFailure(0, "bad_answer", "error answer without a content type") from None
             except (OSError, http.client.HTTPException) as exc:
                 self._pool.close_handed_out()
                 problem = f"cannot reach the server ({str(exc) or type(exc).__name__})"
@@ -220,10 +225,15 @@ class CouchStore:
 
     def _fail(self, exc: _HttpFailure, action: str) -> NoReturn:
         """Turn an unexpected HTTP answer into one clear line."""
-        if exc.status == 401:
-            who = f"user {self.target.user!r}" if self.target.user else "no user given"
+        if exc.status == 401 and self.target.user is None:
             raise StoreError(
-                f"{self.display_url}: authentication failed for {who} (401 {exc.reason});"
+                f"{self.display_url}: the server requires a login (401 {exc.reason});"
+                " set MCPROD_DB_USER/MCPROD_DB_PASSWORD or MCPROD_DB_CREDENTIALS"
+            )
+        if exc.status == 401:
+            raise StoreError(
+                f"{self.display_url}: authentication failed for user {self.target.user!r}"
+                f" (401 {exc.reason});"
                 " check MCPROD_DB_USER/MCPROD_DB_PASSWORD or MCPROD_DB_CREDENTIALS"
             )
         if exc.status == 403:
