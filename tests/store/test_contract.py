@@ -121,3 +121,12 @@ def test_views_follow_updates(store: Store) -> None:
                                                  group_level=1)] == [(["running"], 1)]
     assert store.view("mcprod/waiting_jobs") == []
     assert [r.key[0] for r in store.view("mcprod/exactly_by_label")] == ["b"]
+
+
+def test_one_id_twice_in_a_batch_is_written_once(store: Store) -> None:
+    results = store.bulk_create([{"_id": "twin", "n": 1}, {"_id": "twin", "n": 2}])
+    assert sorted((r.ok, r.error) for r in results) == [(False, "conflict"), (True, None)]
+    twin = store.get("twin")
+    assert twin is not None and twin["_rev"].startswith("1-")
+    assert [r.ok for r in results] == [True, False]
+    assert twin["n"] == 1
