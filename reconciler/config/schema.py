@@ -242,12 +242,11 @@ def schema_problems(kind: Kind, doc: YamlDoc) -> list[tuple[JsonPath, str, str]]
         return []
     formatter = _Formatter(kind, doc)
     found: list[tuple[JsonPath, str, str]] = []
-    seen: set[JsonPath] = set()
+    seen: set[tuple[JsonPath, str]] = set()
     for error in validator(kind).iter_errors(doc.data):
         for location, message in formatter.messages(error):
-            # One message per place: `required` fails once per missing field (the message
-            # names them all), and `.inf` is both "not an integer" and "too big".
-            if location not in seen:
-                seen.add(location)
+            # `required` fails once per missing field; the message already names them all.
+            if (location, message) not in seen:
+                seen.add((location, message))
                 found.append((location, json_path(location), message))
     return found
