@@ -53,7 +53,10 @@ def test_two_reconcilers_started_together_make_each_job_once(
         assert len(jobs) == SMALL_JOBS, (repetition, sorted(j["_id"] for j in jobs))
         assert set(slots.values()) == {1}
         assert {j["pass"] for j in jobs} == {1}
-        created = sum(int(out.split("created ")[1].split(",")[0]) for out, _ in outputs)
+        # The later process finds every job present, or (when the first one has finished
+        # already) the campaign applied as declared, and creates nothing itself.
+        created = sum(int(out.split("created ")[1].split(",")[0]) for out, _ in outputs
+                      if "created " in out)
         assert created == SMALL_JOBS
 
 
@@ -82,20 +85,20 @@ def test_second_campaign_for_the_same_modules_gets_pass_2(
 def test_killed_mid_apply_then_rerun_ends_with_exactly_the_declared_jobs(
     tmp_path: Path, new_store: StoreFactory
 ) -> None:
-    big = ["{module: WaterBi214, n_ev: 1100000, ev_per_run: 1000}"]  # 1,100 jobs, 3 batches
+    big = ["{module: WaterBi214, n_ev: 600000, ev_per_run: 1000}"]  # 600 jobs: 2 batches
     repo = make_repo(tmp_path / "repo", {"big": campaign_yaml("big", big)})
     url = new_store()
     killed = subprocess.run(_reconcile_cmd(repo, url), cwd=REPO_ROOT, capture_output=True,
                             text=True, env=_env(MCPROD_TEST_CRASH_AT="mid-apply"), timeout=120)
     assert killed.returncode == -9
     partial = all_jobs(url, repo.root)
-    assert 0 < len(partial) < 1100
+    assert len(partial) == 500  # killed after the first batch
     rerun = run_mcprod(_reconcile_cmd(repo, url)[3:])
     assert rerun.returncode == 0, rerun.stderr
     jobs = all_jobs(url, repo.root)
-    assert len(jobs) == 1100
+    assert len(jobs) == 600
     assert set(_slots(jobs).values()) == {1}
-    assert sum(j["events"] for j in jobs) == 1100000
+    assert sum(j["events"] for j in jobs) == 600000
     again = run_mcprod(["plan", "--repo", str(repo.root), "--db", url, *repo.rat_root,
                         "--format", "json"])
     assert '"actions": []' in again.stdout

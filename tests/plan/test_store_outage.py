@@ -15,10 +15,10 @@ from tests.plan.repo import all_jobs, campaign_yaml, make_repo
 
 @pytest.mark.couch
 def test_store_gone_mid_apply_then_next_run_finishes(tmp_path: Path, couch_db_url: str) -> None:
-    big = ["{module: WaterBi214, n_ev: 1100000, ev_per_run: 1000}"]  # 3 bulk batches
+    big = ["{module: WaterBi214, n_ev: 600000, ev_per_run: 1000}"]  # 2 bulk batches
     repo = make_repo(tmp_path / "repo", {"big": campaign_yaml("big", big)})
     target = urllib.parse.urlsplit(couch_db_url)
-    relay = VanishingRelay(target.port or 80, vanish_on_bulk=3)
+    relay = VanishingRelay(target.port or 80, vanish_on_bulk=2)
     via_relay = f"http://127.0.0.1:{relay.port}{target.path}"
     try:
         cut = run_mcprod(["reconcile", "--once", "--repo", str(repo.root), "--db", via_relay,
@@ -31,10 +31,10 @@ def test_store_gone_mid_apply_then_next_run_finishes(tmp_path: Path, couch_db_ur
     assert cut.stderr.endswith(
         "the apply stopped part-way: nothing is lost, the next `mcprod reconcile` finishes it\n"
     )
-    assert len(all_jobs(couch_db_url, repo.root)) == 1000
+    assert len(all_jobs(couch_db_url, repo.root)) == 500
     done = run_mcprod(["reconcile", "--once", "--repo", str(repo.root), "--db", couch_db_url,
                        *repo.rat_root])
     assert done.returncode == 0, done.stderr
     jobs = all_jobs(couch_db_url, repo.root)
-    assert len(jobs) == 1100
+    assert len(jobs) == 600
     assert set(Counter((j["entry_key"], j["run"], j["index"]) for j in jobs).values()) == {1}
