@@ -26,6 +26,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -164,6 +165,7 @@ class LocalBackend:
             _write_atomic(job_dir / "exit_code", "127")
             _write_atomic(job_dir / "start_error", launched.stderr.strip() or "launch failed")
             return
+        _wait_for_own_group(int(pid))
         started = process_start_time(int(pid)) or "gone"
         _write_atomic(job_dir / "pid", f"{pid} {started}")
         (self.root / "running" / backend_id).touch()
@@ -177,28 +179,34 @@ class LocalBackend:
 
     def _state(self, backend_id: str) -> BackendState:
         job_dir = self._job_dir(backend_id)
-        if not (job_dir / "spec.json").exists():
+        try:
+            present = set(os.listdir(job_dir))  # one call instead of a stat per marker file
+        except FileNotFoundError:
             return UNKNOWN
-        if (job_dir / "cancelled").exists():
+        if "spec.json" not in present:
+            return UNKNOWN
+        if "cancelled" in present:
             return BackendState("cancelled", reason="cancelled")
-        exit_file = job_dir / "exit_code"
-        if exit_file.exists():
-            code = int(exit_file.read_text().strip())
-            if code == 0:
-                return BackendState("completed", 0)
-            start_error = job_dir / "start_error"
-            if start_error.exists():
-                return BackendState("failed", code, f"could not start: {start_error.read_text()}")
-            return BackendState("failed", code, f"exit code {code}")
-        if (self.root / "queued" / backend_id).exists():
+        if "exit_code" in present:
+            return self._finished(job_dir, present)
+        if "pid" not in present:
             return BackendState("pending")
         if self._alive(backend_id):
             return BackendState("running")
-        if exit_file.exists():  # it ended between the two checks above
-            return self._state(backend_id)
+        if (job_dir / "exit_code").exists():  # it ended between the two looks above
+            return self._finished(job_dir, present | {"exit_code"})
         return BackendState(
             "failed", None, "process ended without an exit code (killed, or the machine restarted)"
         )
+
+    def _finished(self, job_dir: Path, present: set[str]) -> BackendState:
+        code = int((job_dir / "exit_code").read_text().strip())
+        if code == 0:
+            return BackendState("completed", 0)
+        if "start_error" in present:
+            reason = (job_dir / "start_error").read_text()
+            return BackendState("failed", code, f"could not start: {reason}")
+        return BackendState("failed", code, f"exit code {code}")
 
     def states(self, backend_ids: Sequence[str]) -> dict[str, BackendState]:
         with self._locked():
@@ -224,8 +232,24 @@ class LocalBackend:
             (self.root / "queued" / backend_id).unlink(missing_ok=True)
             if self._alive(backend_id):
                 pid = int((job_dir / "pid").read_text().split()[0])
-                with contextlib.suppress(ProcessLookupError):
+                try:
                     os.killpg(pid, signal.SIGTERM)
+                except ProcessLookupError:  # not its own group (cannot happen after submit)
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGTERM)
+
+
+def _wait_for_own_group(pid: int, timeout_s: float = 2.0) -> None:
+    """Waits until the launched process has called setsid (it leads its own group), so
+    that `cancel` can signal the whole group from the moment `submit` returns."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if os.getpgid(pid) == pid:
+                return
+        except ProcessLookupError:
+            return  # already over: its exit code file tells the rest
+        time.sleep(0.001)
 
 
 def _name_file(name: str) -> str:

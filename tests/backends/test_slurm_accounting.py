@@ -11,7 +11,12 @@ import os
 from pathlib import Path
 
 from reconciler.backends.base import BackendContext, BackendState
-from reconciler.backends.slurm import SlurmBackend, parse_sacct
+from reconciler.backends.slurm import (
+    SlurmBackend,
+    parse_jobcomp_line,
+    parse_sacct,
+    parse_squeue_text,
+)
 from reconciler.backends.slurm_array import write_batch
 from tests.backends.support import write_script
 
@@ -63,3 +68,18 @@ def test_forgotten_jobs_are_found_in_accounting(tmp_path: Path) -> None:
         f"{sacct} --name=job:S:r0:p1.a1,job:S:r2:p1.a1,job:S:r9:p1.a1,{batch.job_name}",
         "squeue --noheader --states=all --Format=JobArrayID:40,State:24,exit_code:12,Name:1000",
     ]
+
+
+def test_time_limit_records_carry_the_legacy_retry_phrase() -> None:
+    # A real TIMEOUT takes 75-90 s on the test Slurm; these are the lines it writes then.
+    jobcomp = ("JobId=9 UserId=root(0) GroupId=root(0) Name=job:M:r1:p1.a1 JobState=TIMEOUT "
+               "Partition=debug TimeLimit=1 ExitCode=0:15 ")
+    assert parse_jobcomp_line(jobcomp) == (
+        "9", "job:M:r1:p1.a1",
+        BackendState("timeout", 0, "slurm TIMEOUT: cancelled DUE TO TIME LIMIT"),
+    )
+    squeue = f"{'9':<40}{'TIMEOUT':<24}{'15':<12}job:M:r1:p1.a1"
+    assert parse_squeue_text(squeue) == {
+        "9": ("job:M:r1:p1.a1",
+              BackendState("timeout", None, "slurm TIMEOUT: cancelled DUE TO TIME LIMIT")),
+    }
