@@ -119,17 +119,26 @@ def bench_couch(base: str, repo: DeclaredRepo, roots: dict[str, Path]) -> None:
         enqueue_status(store, context, repo, result)
         print(f"couch campaign status after the apply: "
               f"{time.perf_counter() - start:.1f} s")
-        runs = [("no-op reconcile", False), ("forced full no-op, cold views", True),
-                ("forced full no-op, warm views", True)]
-        for name, force in runs:
-            start = time.perf_counter()
-            again = enqueue(store, repo, rat_roots=roots, force=force)
-            again_s = time.perf_counter() - start
-            assert again.plan.is_empty and again.applied.created == 0
-            assert again.up_to_date is not force
-            share = again_s / apply_s
-            print(f"couch {name}: {again_s:.2f} s = {100 * share:.1f}% of the apply"
-                  f" (target < 10%: {verdict(share < 0.1)})")
+        start = time.perf_counter()
+        again = enqueue(store, repo, rat_roots=roots)
+        again_s = time.perf_counter() - start
+        assert again.up_to_date
+        share = again_s / apply_s
+        print(f"couch no-op reconcile: {again_s:.2f} s = {100 * share:.1f}% of the apply"
+              f" (target < 10%: {verdict(share < 0.1)})")
+        # pouchdb-server indexes each view on its first query after writes, about a
+        # millisecond a document: longer than a client timeout for 100,000 new jobs.
+        # The first reader pays it once; it is measured here on its own.
+        start = time.perf_counter()
+        http_json("GET", f"{db}/_design/mcprod/_view/jobs_by_campaign?limit=1", timeout=3600)
+        print(f"couch jobs_by_campaign first query (view indexing, pouchdb): "
+              f"{time.perf_counter() - start:.1f} s")
+        start = time.perf_counter()
+        again = enqueue(store, repo, rat_roots=roots, force=True)
+        again_s = time.perf_counter() - start
+        assert again.plan.is_empty and not again.up_to_date
+        print(f"couch forced full no-op reconcile (view indexed): {again_s:.2f} s = "
+              f"{100 * again_s / apply_s:.1f}% of the apply")
         store.close()
     finally:
         http_json("DELETE", db)
@@ -153,8 +162,14 @@ def bench_sqlite(repo_root: Path, roots: dict[str, Path]) -> None:
 
 
 MEMORY_PROBE = """
-import resource, sys
+import sys
 from pathlib import Path
+
+def peak_kb():  # VmHWM: this process's own peak (ru_maxrss survives exec from the parent)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+
 sys.path.insert(0, {root!r})
 from reconciler.catalogue_source import choose_catalogues
 from reconciler.enqueue import load_repo
@@ -163,9 +178,9 @@ from reconciler.plan import plan
 roots = {{{version!r}: Path({release!r})}}
 repo = load_repo(Path({repo!r}), roots)
 cats = {{v: c.catalogue for v, c in choose_catalogues(repo, roots, lambda _id: None).items()}}
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base = peak_kb()
 result = plan(expand_all(repo.campaigns.values(), cats, None), [])
-print(len(result.creates), base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(len(result.creates), base, peak_kb())
 """
 
 
