@@ -7,6 +7,7 @@ operator reads the last cycle's summary and error in `mcprod status`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import socket
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ from reconciler.store.base import Store
 Doc = dict[str, Any]
 
 
+@functools.cache
 def package_version() -> str:
     try:
         return metadata.version("mcprod")

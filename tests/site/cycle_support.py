@@ -4,16 +4,21 @@ and ways to look at what the store and the local backend hold afterwards."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from reconciler.cli.app import run as run_cli
 from reconciler.quickstart import prepare_copy
+from reconciler.site import wiring  # noqa: F401  (imported once here, before any fork)
 from reconciler.site.result import SiteCycleResult
 from reconciler.store.base import Store
 from reconciler.store.open import open_store
-from tests.helpers import REPO_ROOT, run_mcprod
+from tests.helpers import REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "examples" / "quickstart"
 
@@ -33,11 +38,38 @@ def git(repo: Path, *args: str) -> str:
 
 def reconcile(repo: Path, *extra: str, env: dict[str, str] | None = None,
               db: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`mcprod reconcile --site local --once ...` in a process of its own, forked from
+    the test process (the CLI entry point runs there as in `python -m reconciler`, but
+    without paying the imports again: most cycle tests run several cycles)."""
     args = ["reconcile", "--site", "local", "--once", "--repo", str(repo),
             "--retry-backoff", "0", "--format", "json", *extra]
     if db:
         args += ["--db", db]
-    return run_mcprod(args, env=env)
+    return run_forked(args, env or {})
+
+
+def run_forked(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    with tempfile.TemporaryDirectory(prefix="mcprod-cli-") as folder:
+        out_path, err_path = Path(folder) / "out", Path(folder) / "err"
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into pytest
+            code = 3
+            try:
+                os.environ.pop("MCPROD_DB", None)
+                os.environ.update(env)
+                sys.stdout = open(out_path, "w")  # noqa: SIM115
+                sys.stderr = open(err_path, "w")  # noqa: SIM115
+                code = run_cli(args)
+                sys.stdout.flush()
+                sys.stderr.flush()
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+        return subprocess.CompletedProcess(
+            args, code, out_path.read_text() if out_path.exists() else "",
+            err_path.read_text() if err_path.exists() else "",
+        )
 
 
 def parsed(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:

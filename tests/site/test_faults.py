@@ -13,6 +13,7 @@ from reconciler.site.cycle import CycleOptions
 from reconciler.site.wiring import run_cycle
 from reconciler.store.design import ensure_design
 from reconciler.store.open import open_store
+from tests.helpers import run_mcprod
 from tests.site.cycle_support import (
     assert_one_backend_job_per_attempt,
     backend_names,
@@ -34,7 +35,9 @@ def repo(tmp_path: Path) -> Path:
 
 
 def test_a_cycle_submits_up_to_max_running(repo: Path) -> None:
-    result = reconcile(repo)
+    # Through `python -m reconciler`, as cron runs it (the other tests fork, for speed).
+    result = run_mcprod(["reconcile", "--site", "local", "--once", "--repo", str(repo),
+                         "--format", "json"])
     assert result.returncode == 0, result.stderr
     report = parsed(result)
     assert (report["enqueued"], report["submitted"], report["errors"]) == (12, 4, [])
