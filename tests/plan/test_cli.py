@@ -164,3 +164,19 @@ def test_prune_refusal_exits_1_and_says_what_it_would_do(tmp_path: Path) -> None
         "error: prune refused: it would cancel 2 jobs, more than --max-cancel 1; "
         "raise --max-cancel or set the campaign's state: cancelled\n"
     )
+
+
+def test_removed_campaign_leaves_orphans_that_plan_reports_and_prune_keeps(
+    tmp_path: Path,
+) -> None:
+    repo = make_repo(tmp_path / "repo", {"c": campaign_yaml("c", MODULES[:1]),
+                                         "d": campaign_yaml("d", MODULES[1:])})
+    db = f"sqlite://{tmp_path}/state.db"
+    assert _mcprod(repo, db, "reconcile", "--once").returncode == 0
+    repo.remove_campaign("c")
+    repo.commit("drop c")
+    plan = _mcprod(repo, db, "plan", "--prune").stdout.splitlines()
+    assert "campaign c (no longer declared: its jobs are orphans)" in plan
+    assert "  orphan job:WaterBi214:r0:p1: waiting, campaign no longer declared" in plan
+    assert _mcprod(repo, db, "reconcile", "--once", "--prune").returncode == 0
+    assert {j["status"] for j in all_jobs(db, repo.root) if j["campaign"] == "c"} == {"waiting"}
