@@ -224,6 +224,7 @@ def render_job_script(
         ],
     }
     rat = shlex.join(["rat", *rat_arguments(job), "-l", "rat.log", "job.mac"])
+    destination = output_url(base_url, label, str(job["module"]), "")
     return f"""#!/bin/bash
 # mcprod job script (generated; kept for reading). One attempt of one job:
 #   job      {job.get('_id')}  attempt {attempt}
@@ -233,7 +234,7 @@ def render_job_script(
 set -euo pipefail
 rm -f return-card.json
 
-echo "mcprod: setting up RAT from {env_script}"
+echo {shlex.quote(f"mcprod: setting up RAT from {env_script}")}
 set +u  # env scripts are not written for nounset
 source {shlex.quote(env_script)}
 set -u
@@ -243,10 +244,10 @@ cat > job.mac <<'MCPROD_MACRO'
 {macro_text.rstrip(chr(10))}
 MCPROD_MACRO
 
-echo "mcprod: running {rat}"
+echo {shlex.quote(f"mcprod: running {rat}")}
 {rat}
 
-echo "mcprod: copying outputs to {base_url.rstrip('/')}/{label}/{job['module']}/"
+echo {shlex.quote(f"mcprod: copying outputs to {destination}")}
 cat > mcprod-stageout.py <<'MCPROD_STAGEOUT'
 {stageout_source().rstrip(chr(10))}
 MCPROD_STAGEOUT

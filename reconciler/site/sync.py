@@ -141,6 +141,7 @@ def _validate_commit(repo: git.Repo, commit: str, validate: Validator) -> list[s
     folder = Path(tempfile.mkdtemp(prefix="mcprod-sync-"))
     tree = folder / "tree"
     try:
+        repo.git.worktree("prune")  # entries left by a sync that was killed mid-check
         repo.git.worktree("add", "--detach", str(tree), commit)
         try:
             return list(validate(tree))
