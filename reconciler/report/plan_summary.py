@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from reconciler.cost import Cost, estimate
-from reconciler.enqueue import PlanContext
 from reconciler.expand import DesiredCampaign, DesiredJob
 from reconciler.model import Campaign, DeclaredRepo
 from reconciler.site.decisions import site_accepts
+
+if TYPE_CHECKING:  # enqueue does I/O; this module only reads its result
+    from reconciler.enqueue import PlanContext
 
 BIG_CAMPAIGN_CPU_HOURS = 1000.0
 
