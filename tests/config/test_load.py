@@ -180,3 +180,25 @@ def test_problems_of_the_release_itself_are_reported(repo: Path, tmp_path: Path)
         "rat-versions/1.0.0.yaml:7:3: phases.scint: macro folder mac/production/scint"
         f" does not exist in the release {release}",
     ]
+
+
+def test_jobs_that_would_wait_forever_name_every_site_and_why(repo: Path) -> None:
+    alpha = repo / "sites" / "alpha.yaml"
+    alpha.write_text(alpha.read_text().replace("name: alpha\n", "name: alpha\nenabled: false\n"))
+    (repo / "campaigns" / "water-v2.yaml").write_text(
+        CAMPAIGN.replace('"1.0.0"', '"2.0.0"').replace("sites: [alpha]\n", "")
+    )
+    _, diagnostics = load_repository(repo, check_modules=False)
+    assert [d.text() for d in diagnostics] == [
+        "campaigns/water-v2.yaml:3:1: rat_version: no enabled site can run RAT 2.0.0 for this"
+        " campaign, so its jobs would wait forever: alpha is disabled;"
+        " beta lacks 2.0.0 in rat_locations"
+    ]
+
+
+def test_a_broken_site_file_does_not_make_campaigns_look_stranded(repo: Path) -> None:
+    (repo / "sites" / "alpha.yaml").write_text("name: alpha\nbackend: {type: slurm}\n")
+    _, diagnostics = load_repository(repo, check_modules=False)
+    assert [d.text() for d in diagnostics] == [
+        "sites/alpha.yaml:1:1: missing required fields 'rat_locations', 'storage'"
+    ]
