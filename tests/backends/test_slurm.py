@@ -121,6 +121,7 @@ def wait_for_jobcomp_line(path: Path, backend_id: str) -> str:
             "slurm_load_jobs error: Unable to contact slurm controller (connect failure)",
         ),
     ],
+    ids=["json", "text"],
 )
 def test_controller_restart_in_the_middle(
     slurm_cluster: SlurmCluster, tmp_path: Path, squeue: str, message: str
