@@ -120,10 +120,10 @@ def _resolve_run_list(
         where.error(state.sink, path_key, f"{name!r} points outside the repository")
         return None
     if not target.exists():
-        where.error(state.sink, path_key, f"{name} does not exist")
+        where.error(state.sink, path_key, f"{name!r} does not exist")
         return None
     if not target.is_file():
-        where.error(state.sink, path_key, f"{name} is a directory, expected a run list file")
+        where.error(state.sink, path_key, f"{name!r} is a directory, expected a run list file")
         return None
     if target not in state.run_lists:
         state.files_checked += 1
@@ -132,7 +132,7 @@ def _resolve_run_list(
         for problem in problems:
             state.sink.error(rel, problem.line, problem.column, problem.message)
         if not runs and not problems:
-            where.error(state.sink, path_key, f"{name} holds no run numbers")
+            where.error(state.sink, path_key, f"{name!r} holds no run numbers")
         state.run_lists[target] = (runs, bool(problems) or not runs)
     runs, bad = state.run_lists[target]
     return None if bad else runs

@@ -11,7 +11,7 @@ _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
 def _key(key: str) -> str:
-    return key if _PLAIN_KEY.match(key) else f"[{key!r}]"
+    return key if _PLAIN_KEY.fullmatch(key) else f"[{key!r}]"
 
 
 def json_path(path: JsonPath) -> str:

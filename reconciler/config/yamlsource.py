@@ -135,7 +135,7 @@ class _Converter:
             return value
         if node.tag in _NUMBER_TAGS:
             self.doc.number_text[path] = node.value
-            if _PLAIN_INT.match(node.value):  # the common case, without PyYAML's constructor
+            if _PLAIN_INT.fullmatch(node.value):  # the common case, without PyYAML's constructor
                 return int(node.value)
         try:
             return self.loader.construct_object(node, deep=True)
