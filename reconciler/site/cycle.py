@@ -32,7 +32,7 @@ from reconciler.site.cancel import stop_cancelled
 from reconciler.site.heartbeat import write_heartbeat
 from reconciler.site.jobs import Doc, count_active, site_jobs, waiting_in_queue_order
 from reconciler.site.lock import submit_lock
-from reconciler.site.monitor import ReturnCardPath, VerifyFile, monitor_jobs
+from reconciler.site.monitor import LogTail, ReturnCardPath, VerifyFile, monitor_jobs
 from reconciler.site.recovery import recover_own_reservations, release_stale_sites
 from reconciler.site.result import SiteCycleResult
 from reconciler.site.retry import retry_failed
@@ -80,6 +80,7 @@ class SitePieces:
     card_path: ReturnCardPath
     verify: VerifyFile
     backend_for: Callable[[str], Backend] = field(default=lambda _name: _cannot_ask(_name))
+    log_tail: LogTail | None = None
 
 
 def _cannot_ask(site: str) -> Backend:
@@ -167,7 +168,7 @@ def _cycle(
     active = site_jobs(store, site.name, ["submitted", "running"])
     monitored = monitor_jobs(
         store, pieces.backend, active, card_path=pieces.card_path, verify=pieces.verify,
-        now=clock(), dry_run=dry,
+        now=clock(), dry_run=dry, log_tail=pieces.log_tail,
     )
     result.running, result.completed, result.failed = (
         monitored.running, monitored.completed, monitored.failed

@@ -28,6 +28,9 @@ Doc = dict[str, Any]
 # (url, size, adler32) -> None when the file is there as recorded, else what is wrong.
 VerifyFile = Callable[[str, int, str], str | None]
 ReturnCardPath = Callable[[Doc], Path]
+# The last lines of the attempt's stderr, or None: batch-system messages such as
+# Slurm's "... DUE TO TIME LIMIT ***" are there, and `retry.on` matches them.
+LogTail = Callable[[Doc], str | None]
 
 DATA_TYPE_SUFFIXES = (("ntuple", ".ntuple.root"), ("ratds", ".root"))
 
@@ -135,16 +138,36 @@ def data_document(job: Mapping[str, Any], data_type: str, files: list[Doc]) -> D
     }
 
 
+def card_error(path: Path) -> str | None:
+    """The stage-out error a failed job's return card records, if any."""
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    error = card.get("error") if isinstance(card, dict) else None
+    return str(error) if error else None
+
+
 def finished_verdict(
-    job: Mapping[str, Any], state: BackendState, card: Path, verify: VerifyFile
+    job: Mapping[str, Any],
+    state: BackendState,
+    card: Path,
+    verify: VerifyFile,
+    log_tail: str | None = None,
 ) -> Verdict:
     """The verdict on a job the backend reports finished."""
     files, card_problem = read_return_card(card)
     if state.state != "completed":
-        detail = state.reason or state.state
         code = f" (exit code {state.exit_code})" if state.exit_code is not None else ""
-        return Verdict(False, f"{state.state} in the batch system{code}: {detail}",
-                       produced_output=bool(files))
+        parts = [f"{state.state} in the batch system{code}"]
+        if state.reason and state.reason != f"exit code {state.exit_code}":
+            parts.append(state.reason)
+        stage_out = card_error(card)
+        if stage_out:
+            parts.append(f"stage-out: {stage_out}")
+        if log_tail:
+            parts.append(f"stderr: {log_tail}")
+        return Verdict(False, "; ".join(parts), produced_output=bool(files))
     if files is None:
         return Verdict(False, str(card_problem), produced_output=False)
     if not files and not job.get("outputs"):
@@ -189,6 +212,7 @@ def monitor_jobs(
     verify: VerifyFile,
     now: dt.datetime,
     dry_run: bool = False,
+    log_tail: LogTail | None = None,
 ) -> MonitorResult:
     """One monitoring pass over this site's active jobs (already read from the store).
 
@@ -222,7 +246,9 @@ def monitor_jobs(
                 produced_output=False,
             )
         else:
-            verdict = finished_verdict(job, state, card_path(job), verify)
+            failed = state.state != "completed"
+            tail = log_tail(job) if log_tail is not None and failed else None
+            verdict = finished_verdict(job, state, card_path(job), verify, tail)
         data_docs.extend(verdict.data_docs)
         updates.append(apply_verdict(job, state, verdict, now))
         decided[str(job["_id"])] = _redo(state, verdict, now)

@@ -11,8 +11,9 @@ import socket
 from pathlib import Path
 
 from reconciler.backends.base import Backend, SubmitSpec
+from reconciler.backends.commands import stderr_tail
 from reconciler.errors import BackendError
-from reconciler.jobscript import prepare_attempt, return_card_path
+from reconciler.jobscript import attempt_files, prepare_attempt, return_card_path
 from reconciler.model import DeclaredRepo, Site
 from reconciler.site.cycle import (
     CycleOptions,
@@ -47,6 +48,9 @@ def site_pieces(site: Site, work_dir: Path, repo: DeclaredRepo, store: Store) ->
     def card_path(job: Doc) -> Path:
         return return_card_path(work_dir, job)
 
+    def log_tail(job: Doc) -> str | None:
+        return stderr_tail_of(attempt_files(work_dir, job).stderr)
+
     def backend_for(name: str) -> Backend:
         other = repo.sites.get(name)
         if other is None:
@@ -66,7 +70,21 @@ def site_pieces(site: Site, work_dir: Path, repo: DeclaredRepo, store: Store) ->
         card_path=card_path,
         verify=verify_output,
         backend_for=backend_for,
+        log_tail=log_tail,
     )
+
+
+def stderr_tail_of(path: Path, lines: int = 3, limit: int = 4096) -> str | None:
+    """The last non-empty lines of a job's stderr (read from its end: logs can be big)."""
+    try:
+        with path.open("rb") as stream:
+            stream.seek(0, 2)
+            size = stream.tell()
+            stream.seek(max(0, size - limit))
+            text = stream.read().decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    return stderr_tail(text, lines) or None
 
 
 def run_cycle(options: CycleOptions) -> SiteCycleResult:

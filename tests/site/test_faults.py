@@ -188,3 +188,29 @@ def test_a_commit_that_does_not_validate_keeps_the_last_good_one(repo: Path) -> 
     assert report["errors"][-1] == (
         f"working from the last good commit {good[:12]}: monitoring only"
     )
+
+
+def test_a_failed_stage_out_is_reported_and_retried_when_listed(
+    repo: Path, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("storage cannot be created below a file\n")
+    site = repo / "sites" / "local.yaml"
+    site.write_text(site.read_text().replace(
+        f"file://{repo}/storage", f"file://{blocker}/storage"
+    ))
+    campaign = repo / "campaigns" / "quickstart-demo.yaml"
+    campaign.write_text(campaign.read_text().replace('"DUE TO TIME LIMIT"', '"Not a directory"'))
+    git(repo, "commit", "-qam", "storage below a file; retry on it")
+    run_to_finished_jobs(repo)
+    parsed(reconcile(repo))
+    store = store_of(repo)
+    # back-off 0 in these tests: retried and submitted again in the same cycle
+    retried = [j for j in jobs(store) if j["attempts"] and j["attempts"][0]["status"] == "failed"]
+    assert len(retried) == 4
+    assert all(j["attempt"] == 2 and j["status"] == "submitted" for j in retried)
+    reason = retried[0]["attempts"][0]["reason"]
+    assert reason.startswith("failed in the batch system (exit code 1); stage-out: ")
+    assert "Not a directory" in reason
+    assert "; stderr: " in reason and "stage-out failed: " in reason
+    assert retried[0]["retry_decision"] == "reason matches retry.on 'Not a directory'"
