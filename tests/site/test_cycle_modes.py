@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import StoreError
+from reconciler.site import decisions as d
+from reconciler.site.jobs import bulk_cas
 from tests.helpers import REPO_ROOT, run_mcprod
 from tests.site.cycle_support import (
     backend_names,
@@ -21,9 +23,11 @@ from tests.site.cycle_support import (
     make_site_repo,
     parsed,
     reconcile,
+    run_forked,
     store_of,
     wait_until_backend_idle,
 )
+from tests.site.support import NOW
 
 WORK = Path(".mcprod") / "sites" / "local"
 
@@ -113,3 +117,36 @@ def test_cancel_reaches_the_batch_system_at_the_next_cycle(repo: Path) -> None:
     assert len(stopped) == 4
     assert all(j["attempts"][-1]["status"] == "cancelled" for j in stopped)
     assert parsed(reconcile(repo))["cancelled"] == 0  # done once
+
+
+def test_jobs_of_a_stale_site_on_another_host_are_released(repo: Path) -> None:
+    text = (repo / "sites" / "local.yaml").read_text()
+    (repo / "sites" / "spare.yaml").write_text(
+        text.replace("name: local", "name: spare").replace("{type: local}", "{type: slurm}")
+    )
+    git(repo, "add", "sites")
+    git(repo, "commit", "-qm", "a second site")
+    assert run_forked(["reconcile", "--once", "--repo", str(repo)], {}).returncode == 0
+    store = store_of(repo)
+    held = sorted((j for j in jobs(store) if j["status"] == "waiting"), key=lambda j: j["_id"])[:2]
+    bulk_cas(store, [d.reserve(job, "spare", NOW) for job in held])
+    store.create({"_id": "site:spare", "type": "site", "name": "spare",
+                  "heartbeat_at": "2020-01-01T00:00:00.000000Z", "host": "elsewhere.example"})
+    report = parsed(reconcile(repo))
+    assert report["stale_released"] == 2
+    released = store.get(held[0]["_id"])
+    assert released is not None
+    assert released["attempts"][0] == {
+        **released["attempts"][0],
+        "status": "released",
+        "reason": "released from stale site spare (last heartbeat 2020-01-01T00:00:00.000000Z):"
+        " its backend cannot be asked: its slurm backend answers only on host"
+        " elsewhere.example, not here",
+    }
+    assert f"{held[0]['_id']}: {released['attempts'][0]['reason']}" in report["notes"]
+
+
+def test_an_undeclared_site_is_a_one_line_error(repo: Path) -> None:
+    result = run_mcprod(["reconcile", "--site", "nowhere", "--once", "--repo", str(repo)])
+    assert result.returncode == 1
+    assert result.stderr == "error: site 'nowhere' is not declared in sites/ (declared: local)\n"
