@@ -9,8 +9,10 @@ The job script is shipped in the input sandbox and runs on a worker node; its
 stdout/stderr come back in the output sandbox (`dirac-wms-job-get-output`), not
 as files in the work folder.
 
-Options: site (DIRAC site name, e.g. LCG.Liverpool.uk), cpu_time (seconds),
-job_group.
+Options (site file `backend:`): destination (DIRAC site names, e.g.
+[LCG.Liverpool.uk]), cpu_time (seconds), vo (JDL VirtualOrganisation), group
+(the DIRAC group: it is the proxy's, chosen with `dirac-proxy-init -g`, so it is
+not sent with the job; recorded for the site admin).
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from reconciler.backends.base import (
     State,
     SubmitResult,
     SubmitSpec,
+    option_int,
     option_str,
+    option_str_list,
     register,
 )
 from reconciler.backends.commands import run_command
@@ -52,8 +56,9 @@ _SUBMITTED = re.compile(r"JobID\s*=\s*(\d+)")
 _STATUS_KEY = re.compile(r"(?:^|[\s;])(\w+)=")
 
 
-def render_jdl(spec: SubmitSpec, *, site: str | None, cpu_time: str | None,
-               job_group: str | None) -> str:
+def render_jdl(
+    spec: SubmitSpec, *, destination: Sequence[str], cpu_time: int | None, vo: str | None
+) -> str:
     """The JDL of one attempt; the script travels in the input sandbox."""
     lines = [
         f'JobName = "{spec.name}";',
@@ -63,12 +68,13 @@ def render_jdl(spec: SubmitSpec, *, site: str | None, cpu_time: str | None,
         'StdError = "std.err";',
         'OutputSandbox = {"std.out", "std.err"};',
     ]
-    if site:
-        lines.append(f'Site = "{site}";')
+    if destination:
+        sites = ", ".join(f'"{site}"' for site in destination)
+        lines.append(f"Site = {{{sites}}};" if len(destination) > 1 else f"Site = {sites};")
     if cpu_time:
         lines.append(f"CPUTime = {cpu_time};")
-    if job_group:
-        lines.append(f'JobGroup = "{job_group}";')
+    if vo:
+        lines.append(f'VirtualOrganisation = "{vo}";')
     return "\n".join(lines) + "\n"
 
 
@@ -118,14 +124,15 @@ class DiracBackend:
 
     def __init__(self, options: Mapping[str, object], context: BackendContext) -> None:
         self.context = context
-        self.site = option_str(options, "site")
-        self.cpu_time = option_str(options, "cpu_time")
-        self.job_group = option_str(options, "job_group")
+        self.destination = option_str_list(options, "destination")
+        self.cpu_time = option_int(options, "cpu_time", 0, 0) or None
+        self.vo = option_str(options, "vo")
+        self.group = option_str(options, "group")
 
     def submit(self, spec: SubmitSpec) -> str:
         jdl = spec.work_dir / f"{spec.script.stem}.jdl"
         jdl.write_text(
-            render_jdl(spec, site=self.site, cpu_time=self.cpu_time, job_group=self.job_group)
+            render_jdl(spec, destination=self.destination, cpu_time=self.cpu_time, vo=self.vo)
         )
         result = run_command(["dirac-wms-job-submit", str(jdl)], env=self.context.env)
         return parse_submit_output(result.stdout)

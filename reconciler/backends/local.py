@@ -14,7 +14,8 @@ reconciler restarted from cron finds its jobs again:
 Each job runs in its own session and process group (`setsid`), detached from the
 reconciler, so `cancel` can stop the whole tree and the reconciler may exit while
 jobs run. At most `max_running` run at once; the rest wait in `queued/` and are
-started by the next `submit` or `states` call. A lock file serialises starts so
+started by the next `submit` or `states` call (`max_parallel` in the site file
+lowers that limit for this machine). A lock file serialises starts so
 two reconcilers never start one queued job twice.
 """
 
@@ -36,6 +37,7 @@ from reconciler.backends.base import (
     BackendState,
     SubmitResult,
     SubmitSpec,
+    option_int,
     register,
 )
 from reconciler.errors import BackendError
@@ -69,7 +71,10 @@ class LocalBackend:
 
     def __init__(self, options: Mapping[str, object], context: BackendContext) -> None:
         self.root = context.work_dir / "local-backend"
-        self.max_running = context.max_running
+        # `max_parallel` (site file) caps this machine below the site's max_running.
+        self.max_running = min(
+            context.max_running, option_int(options, "max_parallel", context.max_running, 1)
+        )
         for sub in ("jobs", "names", "queued", "running"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
 

@@ -1,10 +1,12 @@
 """Slurm: sbatch / squeue --json / scancel, plus the record of finished jobs.
 
-Slurm forgets a job `MinJobAge` seconds after it ends; until then `squeue --json`
+Slurm forgets a job `MinJobAge` seconds after it ends; until then `squeue`
 has it (its exit codes are raw wait statuses). After that the state comes from
-the job-completion text file (`jobcomp` option: the `JobCompLoc` of a
-`jobcomp/filetxt` cluster) or from `sacct` (`sacct: true`, where the site runs
-slurmdbd). A job found in neither is `unknown`.
+the cluster's record of finished jobs, found with `scontrol show config` the
+first time it is needed: the job-completion text file (`JobCompType=jobcomp/filetxt`,
+read at `JobCompLoc`, which must be readable where the reconciler runs) or `sacct`
+(`AccountingStorageType=accounting_storage/slurmdbd`). The `jobcomp: PATH` and
+`sacct: true` options override the detection. A job found in neither is `unknown`.
 
 Live jobs are read with one `squeue` call per pass: by default its text form
 (`-O JobArrayID,State,exit_code,Name`), which is ten times quicker than
@@ -14,7 +16,7 @@ Live jobs are read with one `squeue` call per pass: by default its text form
 `array_size` jobs; a job's id is then `<array id>_<task>`. `array_size: 0` turns
 that off, and batches go as concurrent single sbatch calls instead.
 
-Options (site file `backend:`): partition, account, time_limit, qos, jobcomp,
+Options (site file `backend:`): partition, account, time_limit, qos, mem, jobcomp,
 sacct, sacct_days (how far back sacct looks by name, default 30), squeue
 (text|json), sbatch_args (extra arguments, a list), array_size (default 1000,
 keep it below the cluster's MaxArraySize), submit_parallelism (concurrent
@@ -259,9 +261,11 @@ class SlurmBackend:
         self.time_limit = option_str(options, "time_limit")
         self.qos = option_str(options, "qos")
         self.extra_args = option_str_list(options, "sbatch_args")
+        self.mem = option_str(options, "mem")
         jobcomp = option_str(options, "jobcomp")
         self.jobcomp = JobCompReader(Path(jobcomp)) if jobcomp else None
         self.use_sacct = bool(options.get("sacct", False))
+        self._finished_source_known = self.jobcomp is not None or self.use_sacct
         self.sacct_days = option_int(options, "sacct_days", 30, 1)
         squeue = options.get("squeue", "text")
         if squeue not in ("text", "json"):
@@ -284,6 +288,7 @@ class SlurmBackend:
             ("--account", self.account),
             ("--time", self.time_limit),
             ("--qos", self.qos),
+            ("--mem", self.mem),
         ):
             if value:
                 argv.append(f"{flag}={value}")
@@ -356,7 +361,20 @@ class SlurmBackend:
                 answer[backend_id] = record[1] if record else UNKNOWN
         return answer
 
+    def _detect_finished_source(self) -> None:
+        """Where this cluster records finished jobs, from its own configuration."""
+        if self._finished_source_known:
+            return
+        config = parse_scontrol_config(
+            run_command(["scontrol", "show", "config"], env=self.context.env).stdout
+        )
+        if config.get("JobCompType") == "jobcomp/filetxt" and config.get("JobCompLoc"):
+            self.jobcomp = JobCompReader(Path(config["JobCompLoc"]))
+        self.use_sacct = config.get("AccountingStorageType") == "accounting_storage/slurmdbd"
+        self._finished_source_known = True
+
     def _finished_records(self, backend_ids: Sequence[str]) -> dict[str, tuple[str, BackendState]]:
+        self._detect_finished_source()
         if self.jobcomp is not None:
             return self.jobcomp.records()
         if self.use_sacct:
@@ -384,6 +402,7 @@ class SlurmBackend:
         found: dict[str, str] = {}
         if not wanted:
             return found
+        self._detect_finished_source()
         batches = [(b, n) for b, n in manifests(self.context.work_dir) if wanted.intersection(n)]
         # Finished jobs first, so that a live job with the same name wins below.
         records = list(self.jobcomp.records().items()) if self.jobcomp is not None else []
@@ -417,6 +436,16 @@ class SlurmBackend:
 
 
 SACCT_CHUNK = 100
+
+
+def parse_scontrol_config(text: str) -> dict[str, str]:
+    """`Key = Value` lines of `scontrol show config`."""
+    config: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() and " " not in key.strip():
+            config[key.strip()] = value.strip()
+    return config
 
 
 def parse_sacct(text: str) -> dict[str, tuple[str, BackendState]]:

@@ -52,7 +52,7 @@ def test_submit_and_select_answers() -> None:
 
 def test_jdl_ships_the_script(tmp_path: Path) -> None:
     spec = write_script(tmp_path, "job:M:r1:p1.a1", "true")
-    assert render_jdl(spec, site="LCG.Liverpool.uk", cpu_time="86400", job_group=None) == (
+    assert render_jdl(spec, destination=["LCG.Liverpool.uk"], cpu_time=86400, vo=None) == (
         'JobName = "job:M:r1:p1.a1";\n'
         'Executable = "job:M:r1:p1.a1.sh";\n'
         f'InputSandbox = {{"{spec.script}"}};\n'
@@ -61,6 +61,9 @@ def test_jdl_ships_the_script(tmp_path: Path) -> None:
         'OutputSandbox = {"std.out", "std.err"};\n'
         'Site = "LCG.Liverpool.uk";\n'
         "CPUTime = 86400;\n"
+    )
+    assert render_jdl(spec, destination=["A.b.uk", "C.d.ca"], cpu_time=None, vo="snoplus").endswith(
+        'Site = {"A.b.uk", "C.d.ca"};\nVirtualOrganisation = "snoplus";\n'
     )
 
 
@@ -86,7 +89,7 @@ def fake_dirac(bin_dir: Path, log: Path) -> None:
 
 
 def dirac_backend(tmp_path: Path, bin_dir: Path) -> DiracBackend:
-    config = BackendConfig("dirac", {"site": "LCG.Liverpool.uk"})
+    config = BackendConfig("dirac", {"destination": ["LCG.Liverpool.uk"], "cpu_time": 86400})
     env = {"PATH": f"{bin_dir}:{os.environ['PATH']}"}
     backend = create_backend(config, BackendContext("liverpool", tmp_path, env=env))
     assert isinstance(backend, DiracBackend)

@@ -156,3 +156,11 @@ def wait_until_gone(pid: int, timeout_s: float = 10) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def test_max_parallel_lowers_the_limit_for_this_machine(tmp_path: Path) -> None:
+    backend = create_backend(
+        BackendConfig("local", {"max_parallel": 1}), BackendContext("here", tmp_path, 10)
+    )
+    assert isinstance(backend, LocalBackend)
+    assert backend.max_running == 1

@@ -28,9 +28,7 @@ def hold(folder: Path) -> str:
 
 
 def make_backend(cluster: SlurmCluster, tmp_path: Path, **options: object) -> SlurmBackend:
-    config = BackendConfig(
-        "slurm", {"partition": cluster.partition, "jobcomp": str(cluster.jobcomp), **options}
-    )
+    config = BackendConfig("slurm", {"partition": cluster.partition, **options})
     backend = create_backend(config, BackendContext(site="test", work_dir=tmp_path))
     assert isinstance(backend, SlurmBackend)
     return backend
@@ -79,6 +77,17 @@ def test_find_by_name_for_recovery(slurm_cluster: SlurmCluster, tmp_path: Path) 
 def test_unknown_ids_are_unknown(slurm_cluster: SlurmCluster, tmp_path: Path) -> None:
     backend = make_backend(slurm_cluster, tmp_path)
     assert backend.states(["987654"])["987654"].state == "unknown"
+
+
+def test_the_record_of_finished_jobs_is_found_in_the_cluster_config(
+    slurm_cluster: SlurmCluster, tmp_path: Path
+) -> None:
+    backend = make_backend(slurm_cluster, tmp_path)
+    assert backend.jobcomp is None
+    backend.states(["987654"])  # not in squeue: the finished-job record is looked up
+    assert backend.jobcomp is not None
+    assert backend.jobcomp.path == slurm_cluster.jobcomp
+    assert backend.use_sacct is False
 
 
 def test_finished_jobs_slurm_forgot_come_from_the_jobcomp_file(
