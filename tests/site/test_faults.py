@@ -57,7 +57,7 @@ def test_two_reconcilers_started_together_never_submit_twice(tmp_path: Path) -> 
     (forked after the imports, so that the two really overlap and each round is short)."""
     repo = make_site_repo(tmp_path / "repo")
     run_cycle(CycleOptions(site="local", repo_root=repo, db_url=f"sqlite:///{tmp_path}/warm.db",
-                           work_dir=tmp_path / "warm", dry_run=True))  # imports, once
+                           work_dir=tmp_path / "warm"))  # the imports, once, before forking
     context = multiprocessing.get_context("fork")
     for round_ in range(20):
         db = f"sqlite:///{tmp_path}/round{round_}.db"
