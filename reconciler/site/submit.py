@@ -94,7 +94,15 @@ def _submit_batch(
             reason = f"cannot prepare the job script: {exc}"
             _release(store, job, reason, clock(), result)
             result.errors.append(f"{job['_id']}: {reason}")
-    outcomes = backend.submit_many(specs) if specs else []
+    try:
+        outcomes = backend.submit_many(specs) if specs else []
+    except BackendError as exc:
+        # Some may have reached the batch system: never guess. The reservations stay,
+        # and the next cycle's recovery looks each name up (adopt or release).
+        result.errors.append(
+            f"submission stopped: {exc}; {len(specs)} reservations left for recovery by name"
+        )
+        return
     crash_point("after-submit")
 
     now = clock()
