@@ -139,8 +139,9 @@ class _Converter:
                 return int(node.value)
         try:
             return self.loader.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
-            # e.g. 2019-13-45 (a date that does not exist), !!int abc, !!python/object
+        except Exception as exc:
+            # PyYAML's constructors fail in many ways on values given an explicit or
+            # implicit tag they cannot hold: 2019-13-45, `!!int abc`, an empty `!!int`.
             reason = getattr(exc, "problem", None) or " ".join(str(exc).split())
             self.problem(
                 path, node, f"cannot read {node.value!r} as {_tag_name(node.tag)}: {reason}"
