@@ -25,6 +25,7 @@ from reconciler.observe import observe
 from reconciler.plan import DEFAULT_MAX_CANCEL, Plan, plan
 from reconciler.store.base import Doc, Store
 from reconciler.store.design import ensure_design
+from reconciler.store.views import design_document
 
 PLANNER_VERSION = "1"  # bump when expansion changes, so stored fingerprints go stale
 
@@ -76,8 +77,12 @@ def compute_plan(
     prune: bool = False,
     max_cancel: int = DEFAULT_MAX_CANCEL,
     catalogues: Mapping[str, ChosenCatalogue] | None = None,
+    read_only: bool = False,
 ) -> PlanContext:
-    ensure_design(store)
+    """`read_only` (mcprod plan): design documents are installed only when missing, so
+    a plan against a production database with read-only credentials works."""
+    if not (read_only and store.get(design_document()["_id"]) is not None):
+        ensure_design(store)
     if catalogues is None:
         catalogues = choose_catalogues(repo, rat_roots or {}, store.get)
     desired = expand_all(
@@ -200,7 +205,6 @@ def enqueue(
     fingerprint (same declaration, catalogue and --prune), nothing is read or written
     (`up_to_date`); `force=True` plans in full anyway. Job status changes made by sites
     or operators never call for an enqueue action, so the shortcut misses nothing."""
-    ensure_design(store)
     catalogues = choose_catalogues(repo, rat_roots or {}, store.get)
     wanted = fingerprints(repo, catalogues, prune)
     if not force and not dry_run:
@@ -215,7 +219,7 @@ def enqueue(
                 dry_run=False, applied=ApplyResult(), plan=Plan(), up_to_date=True,
             )
     context = compute_plan(store, repo, rat_roots=rat_roots, prune=prune, max_cancel=max_cancel,
-                           catalogues=catalogues)
+                           catalogues=catalogues, read_only=dry_run)
     the_plan = context.plan
     applied = ApplyResult()
     if not dry_run:

@@ -52,7 +52,7 @@ def plan(
     store = open_for_enqueue(db, repo)
     try:
         context = compute_plan(store, declared, rat_roots=roots, prune=prune,
-                               max_cancel=max_cancel)
+                               max_cancel=max_cancel, read_only=True)
     finally:
         store.close()
     typer.echo(render_plan(context, output_format.value), nl=False)

@@ -124,7 +124,7 @@ def reconcile(
     try:
         if dry_run:
             context = compute_plan(store, declared, rat_roots=roots, prune=prune,
-                                   max_cancel=max_cancel)
+                                   max_cancel=max_cancel, read_only=True)
             typer.echo(render_plan(context, "text"), nl=False)
             typer.echo("dry run: nothing written")
             return
