@@ -33,6 +33,8 @@ YAML_PIECES = st.sampled_from(
         "12:61",
         "0x1F",
         "1e400",
+        "on: !!int\n",
+        "\"a\\nb\": ",
     ]
 )
 
