@@ -92,7 +92,7 @@ def test_any_text_parses_or_gives_problems(pieces: list[str]) -> None:
         assert "\n" not in problem.message
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.sampled_from(KINDS), st.dictionaries(st.text(max_size=6), json_like, max_size=6))
 def test_any_data_gets_messages_not_exceptions(kind: Kind, data: dict[str, Any]) -> None:
     doc, _ = parse_yaml_text(yaml.safe_dump(data), "a mapping")
