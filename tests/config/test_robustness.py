@@ -34,7 +34,7 @@ YAML_PIECES = st.sampled_from(
         "0x1F",
         "1e400",
         "on: !!int\n",
-        "\"a\\nb\": ",
+        '"a\\nb": ',
     ]
 )
 
