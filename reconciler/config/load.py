@@ -83,7 +83,13 @@ def _load_kind(state: _State, kind: Kind) -> None:
             continue
         rel = f"{FOLDERS[kind]}/{path.name}"
         state.files_checked += 1
-        state.declared[kind].append(path.name.rsplit(".", 1)[0])
+        stem = path.name.rsplit(".", 1)[0]
+        if stem in state.declared[kind]:
+            state.sink.error(
+                rel, 1, 1, f"{stem}.yaml and {path.name} both declare {stem!r}: keep one of them"
+            )
+            continue
+        state.declared[kind].append(stem)
         doc, problems = read_yaml_file(path, _EXPECTED[kind])
         errors_before = len(state.sink.items)
         for problem in problems:

@@ -202,3 +202,11 @@ def test_a_broken_site_file_does_not_make_campaigns_look_stranded(repo: Path) ->
     assert [d.text() for d in diagnostics] == [
         "sites/alpha.yaml:1:1: missing required fields 'rat_locations', 'storage'"
     ]
+
+
+def test_a_yml_twin_of_a_yaml_file_is_an_error(repo: Path) -> None:
+    shutil.copyfile(repo / "sites" / "beta.yaml", repo / "sites" / "beta.yml")
+    _, diagnostics = load_repository(repo, check_modules=False)
+    assert [d.text() for d in diagnostics] == [
+        "sites/beta.yml:1:1: beta.yaml and beta.yml both declare 'beta': keep one of them"
+    ]
