@@ -13,7 +13,7 @@ from typing import Any
 
 from reconciler.config.paths import JsonPath, human_path, json_path
 from reconciler.config.yamlsource import YamlDoc
-from reconciler.errors import DiagnosticSink
+from reconciler.errors import Diagnostic, DiagnosticSink, Severity
 from reconciler.model import Campaign, Site
 
 
@@ -25,16 +25,17 @@ class Located:
     doc: YamlDoc
 
     def error(self, sink: DiagnosticSink, path: JsonPath, message: str) -> None:
-        line, column = self.doc.mark(path)
-        where = human_path(path, self.doc.data)
-        text = f"{where}: {message}" if where else message
-        sink.error(self.rel, line, column, text, json_path(path))
+        sink.items.append(self.diagnostic(path, message, "error"))
 
     def warning(self, sink: DiagnosticSink, path: JsonPath, message: str) -> None:
+        sink.items.append(self.diagnostic(path, message, "warning"))
+
+    def diagnostic(self, path: JsonPath, message: str, severity: Severity) -> Diagnostic:
+        """At the key or item `path`, named as in `modules[2] (WaterBi214Run): template`."""
         line, column = self.doc.mark(path)
         where = human_path(path, self.doc.data)
         text = f"{where}: {message}" if where else message
-        sink.warning(self.rel, line, column, text, json_path(path))
+        return Diagnostic(self.rel, line, column, text, json_path(path), severity)
 
 
 def did_you_mean(name: str, known: list[str]) -> str:
