@@ -104,8 +104,8 @@ def test_a_drained_site_monitors_but_submits_nothing(repo: Path) -> None:
 def test_cancel_reaches_the_batch_system_at_the_next_cycle(repo: Path) -> None:
     slow = {"MCPROD_STANDIN_RAT_SLEEP": "60"}
     assert parsed(reconcile(repo, env=slow))["submitted"] == 4
-    cancel = run_mcprod(["cancel", "--repo", str(repo), "--label", "quickstart-demo",
-                         "--status", "submitted", "--status", "running"])
+    cancel = run_forked(["cancel", "--repo", str(repo), "--label", "quickstart-demo",
+                         "--status", "submitted", "--status", "running"], {})
     assert cancel.returncode == 0, cancel.stderr
     report = parsed(reconcile(repo))
     assert report["cancelled"] == 4

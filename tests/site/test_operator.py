@@ -12,6 +12,7 @@ from reconciler.site import decisions as d
 from reconciler.site.jobs import bulk_cas
 from reconciler.store.base import Store
 from tests.helpers import run_mcprod
+from tests.site.cycle_support import run_forked
 from tests.site.support import NOW, add_jobs, fresh_store, job_doc
 
 
@@ -41,7 +42,7 @@ def test_selector_matching() -> None:
 
 def test_retry_puts_failed_jobs_back_with_a_fresh_budget(store: Store, tmp_path: Path) -> None:
     fail(store, range(1, 4))
-    result = run_mcprod(["retry", "--repo", str(tmp_path), "--label", "water", "--runs", "2-3"])
+    result = run_forked(["retry", "--repo", str(tmp_path), "--label", "water", "--runs", "2-3"], {})
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[:4] == [
@@ -75,8 +76,8 @@ def test_more_than_100_jobs_need_yes(store: Store, tmp_path: Path) -> None:
     assert "  ... and 81 more" in dry.stdout
     job = store.get("job:WaterBi214:r1:p1")
     assert job is not None and job["status"] == "waiting"
-    done = run_mcprod(["cancel", "--repo", str(tmp_path), "--label", "water", "--yes",
-                       "--format", "json"])
+    done = run_forked(["cancel", "--repo", str(tmp_path), "--label", "water", "--yes",
+                       "--format", "json"], {})
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert len(report["changed"]) == 101
@@ -87,8 +88,8 @@ def test_more_than_100_jobs_need_yes(store: Store, tmp_path: Path) -> None:
 def test_cancel_of_a_submitted_job_is_left_for_its_site(store: Store, tmp_path: Path) -> None:
     jobs = add_jobs(store, range(1, 2))
     bulk_cas(store, [d.mark_submitted(d.reserve(jobs[0], "here", NOW), "77", NOW)])
-    result = run_mcprod(["cancel", "--repo", str(tmp_path), "--status", "submitted",
-                         "--module", "Water*"])
+    result = run_forked(["cancel", "--repo", str(tmp_path), "--status", "submitted",
+                         "--module", "Water*"], {})
     assert result.returncode == 0, result.stderr
     job = store.get("job:WaterBi214:r1:p1")
     assert job is not None
@@ -110,13 +111,13 @@ def test_cancel_of_a_submitted_job_is_left_for_its_site(store: Store, tmp_path: 
 def test_bad_selections_are_refused(
     store: Store, tmp_path: Path, args: list[str], message: str
 ) -> None:
-    result = run_mcprod([*args, "--repo", str(tmp_path)])
+    result = run_forked([*args, "--repo", str(tmp_path)], {})
     assert result.returncode == 1
     assert result.stderr.strip() == message
 
 
 def test_nothing_matching(store: Store, tmp_path: Path) -> None:
-    result = run_mcprod(["retry", "--repo", str(tmp_path), "--label", "water"])
+    result = run_forked(["retry", "--repo", str(tmp_path), "--label", "water"], {})
     assert result.returncode == 0
     assert result.stdout.splitlines() == [
         "retry: 0 jobs match --label water --status failed",
