@@ -5,13 +5,23 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import pytest
 
 from reconciler.backends.base import BackendContext, BackendState, create_backend
 from reconciler.backends.local import LocalBackend
 from reconciler.model import BackendConfig
 from tests.backends.support import is_finished, is_running, wait_for_state, write_script
+
+
+@pytest.fixture(autouse=True)
+def release_held_jobs(tmp_path: Path) -> Iterator[None]:
+    """Lets every `hold` job end when the test does, passed or failed."""
+    yield
+    (tmp_path / "release").touch()
 
 
 def make_backend(work_dir: Path, max_running: int = 4) -> LocalBackend:
@@ -23,7 +33,8 @@ def make_backend(work_dir: Path, max_running: int = 4) -> LocalBackend:
 
 
 def hold(folder: Path) -> str:
-    """Runs until the test creates `release`; writes its child's pid first."""
+    """Runs until the test creates `release` (at the latest when it ends); writes its
+    child's pid first."""
     return (f'sleep 300 & echo $! > "{folder}/child.pid"\n'
             f'while [ ! -e "{folder}/release" ]; do sleep 0.05; done\nkill %1')
 
@@ -31,11 +42,11 @@ def hold(folder: Path) -> str:
 def test_a_job_runs_and_completes_with_its_logs(tmp_path: Path) -> None:
     backend = make_backend(tmp_path / "work")
     spec = write_script(tmp_path / "a", "job:M:r1:p1.a1",
-                        f"echo hello; echo oops >&2; {hold(tmp_path / 'a')}")
+                        f"echo hello; echo oops >&2; {hold(tmp_path)}")
     backend_id = backend.submit(spec)
     assert backend_id == "1"
     wait_for_state(backend, backend_id, is_running)
-    (tmp_path / "a" / "release").touch()
+    (tmp_path / "release").touch()
     assert wait_for_state(backend, backend_id, is_finished) == BackendState("completed", 0)
     assert spec.stdout.read_text() == "hello\n"
     assert spec.stderr.read_text() == "oops\n"

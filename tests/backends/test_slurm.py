@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,13 @@ from tests.services.slurm import SlurmCluster
 
 pytestmark = pytest.mark.slurm
 
+
+
+@pytest.fixture(autouse=True)
+def release_held_jobs(tmp_path: Path) -> Iterator[None]:
+    """Lets every `hold` job end when the test does, passed or failed."""
+    yield
+    (tmp_path / "release").touch()
 
 
 def hold(folder: Path) -> str:
