@@ -93,7 +93,8 @@ def site_work_dir(site: Site, repo_root: Path, override: Path | None) -> Path:
         return override
     configured = site.backend.options.get("work_dir")
     if isinstance(configured, str) and configured:
-        return Path(configured).expanduser()
+        path = Path(configured).expanduser()
+        return path if path.is_absolute() else repo_root / path  # relative to the clone
     return repo_root / ".mcprod" / "sites" / site.name
 
 
