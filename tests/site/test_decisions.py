@@ -215,3 +215,17 @@ def test_stale_verdict_says_which_case_it_was() -> None:
 def test_recovery_adopts_or_releases() -> None:
     assert d.recovery_action(job(), "17") == "adopt"
     assert d.recovery_action(job(), None) == "release"
+
+
+def test_work_dir_choice(tmp_path: Any) -> None:
+    from pathlib import Path
+
+    from reconciler.site.cycle import site_work_dir
+
+    repo = Path("/srv/mcprod-config")
+    assert site_work_dir(site(), repo, None) == repo / ".mcprod" / "sites" / "cedar"
+    relative = site(backend=BackendConfig("local", {"work_dir": "jobs"}))
+    assert site_work_dir(relative, repo, None) == repo / "jobs"
+    absolute = site(backend=BackendConfig("slurm", {"work_dir": "/scratch/mc"}))
+    assert site_work_dir(absolute, repo, None) == Path("/scratch/mc")
+    assert site_work_dir(absolute, repo, Path("/tmp/w")) == Path("/tmp/w")
