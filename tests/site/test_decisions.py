@@ -217,7 +217,7 @@ def test_recovery_adopts_or_releases() -> None:
     assert d.recovery_action(job(), None) == "release"
 
 
-def test_work_dir_choice(tmp_path: Any) -> None:
+def test_work_dir_choice() -> None:
     from pathlib import Path
 
     from reconciler.site.cycle import site_work_dir
