@@ -38,6 +38,8 @@ def _print(result: SiteCycleResult, output_format: str, stamp: bool) -> None:
     prefix = f"[{dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%M:%SZ}] " if stamp else ""
     for line in result.summary_lines():
         typer.echo(prefix + line)
+    for error in result.errors:  # one line each, where cron and a terminal look for them
+        typer.echo(f"{prefix}error: {error}", err=True)
 
 
 def run_site_command(

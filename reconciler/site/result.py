@@ -50,7 +50,8 @@ class SiteCycleResult:
         for reason, count in sorted(self.waiting_skipped.items()):
             lines.append(f"  waiting, not submitted here: {count} ({reason})")
         lines.extend(f"  note: {note}" for note in self.notes)
-        lines.extend(f"  error: {error}" for error in self.errors)
+        if self.errors:
+            lines.append(f"  errors: {len(self.errors)} (on stderr)")
         return lines
 
     def as_json(self) -> dict[str, Any]:

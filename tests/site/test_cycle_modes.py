@@ -150,3 +150,16 @@ def test_an_undeclared_site_is_a_one_line_error(repo: Path) -> None:
     result = run_mcprod(["reconcile", "--site", "nowhere", "--once", "--repo", str(repo)])
     assert result.returncode == 1
     assert result.stderr == "error: site 'nowhere' is not declared in sites/ (declared: local)\n"
+
+
+def test_text_output_and_errors_on_stderr(repo: Path) -> None:
+    campaign = repo / "campaigns" / "quickstart-demo.yaml"
+    campaign.write_text(campaign.read_text().replace("priority: 100", "priority: high"))
+    result = run_forked(["reconcile", "--site", "local", "--once", "--repo", str(repo)], {})
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0] == "site local at no commit (monitor only):"
+    assert result.stderr.splitlines() == [
+        "error: campaigns/quickstart-demo.yaml:6:1: priority: expected an integer, got 'high'",
+        "error: no last good commit to fall back to",
+        "error: no valid commit to work from: nothing done",
+    ]
