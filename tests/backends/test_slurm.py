@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.backends.base import BackendContext, BackendState, create_backend
-from reconciler.backends.slurm import JobCompReader, SlurmBackend, expand_task_string
+from reconciler.backends.slurm import JobCompReader, SlurmBackend
+from reconciler.backends.slurm_parse import expand_task_string
 from reconciler.errors import BackendError
 from reconciler.jobscript import prepare_attempt
 from reconciler.model import BackendConfig

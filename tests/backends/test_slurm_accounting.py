@@ -11,13 +11,9 @@ import os
 from pathlib import Path
 
 from reconciler.backends.base import BackendContext, BackendState
-from reconciler.backends.slurm import (
-    SlurmBackend,
-    parse_jobcomp_line,
-    parse_sacct,
-    parse_squeue_text,
-)
+from reconciler.backends.slurm import SlurmBackend
 from reconciler.backends.slurm_array import write_batch
+from reconciler.backends.slurm_parse import parse_jobcomp_line, parse_sacct, parse_squeue_text
 from tests.backends.support import write_script
 
 
