@@ -1,4 +1,4 @@
-"""Slurm: sbatch / squeue --json / scancel, plus the record of finished jobs.
+"""Slurm: sbatch, squeue and scancel, plus the record of finished jobs.
 
 Slurm forgets a job `MinJobAge` seconds after it ends; until then `squeue`
 has it (its exit codes are raw wait statuses). After that the state comes from
