@@ -7,8 +7,10 @@ when there are no errors at all.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Mapping
+import gc
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -200,10 +202,29 @@ def _git_commit(root: Path) -> str | None:
         return None
 
 
+@contextlib.contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """Loading builds a great many small acyclic objects; the cycle collector would
+    scan them again and again for nothing (about an eighth of the time on a big
+    repository). Reference counting still frees everything."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def validate_repository(
     root: Path, *, rat_roots: Mapping[str, Path] | None = None, check_modules: bool = True
 ) -> LoadResult:
     """Everything `mcprod validate` reports, plus the model when it is valid."""
+    with _without_cyclic_gc():
+        return _validate(root, rat_roots, check_modules)
+
+
+def _validate(root: Path, rat_roots: Mapping[str, Path] | None, check_modules: bool) -> LoadResult:
     state = _State(root)
     if not root.is_dir():
         what = "not a directory" if root.exists() else "no such directory"

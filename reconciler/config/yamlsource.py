@@ -55,6 +55,16 @@ def _looks_like_credential(key: str) -> bool:
     return CREDENTIAL_KEY.search(key) is not None
 
 
+# Aliases are expanded into copies: a few lines can stand for billions of values.
+MAX_NODES = 500_000
+# Declarations nest a few levels; the converter recurses once per level.
+MAX_DEPTH = 50
+
+
+class _TooManyNodes(Exception):
+    pass
+
+
 @dataclass
 class Problem:
     """A problem found while reading, before the file's kind is known."""
@@ -96,6 +106,9 @@ class _Converter:
         self.loader = loader
         self.doc = YamlDoc(data=None)
         self.pending: list[tuple[JsonPath, yaml.Node, str]] = []
+        self.visited = 0
+        # Collections being converted: an alias back to one of them would never end.
+        self.open_nodes: set[int] = set()
 
     def problem(self, named: JsonPath, node: yaml.Node, detail: str) -> None:
         self.pending.append((named, node, detail))
@@ -111,18 +124,32 @@ class _Converter:
         return found
 
     def convert(self, node: yaml.Node, path: JsonPath) -> Any:
+        self.visited += 1
+        if self.visited > MAX_NODES:
+            raise _TooManyNodes
+        if len(path) > MAX_DEPTH:
+            self.problem(path[:1], node, f"nested more than {MAX_DEPTH} levels deep")
+            return None
         if not node.tag.startswith(_STANDARD_TAG):
             self.problem(path, node, f"the tag {node.tag} is not supported here: remove it")
             return None
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            items = []
-            for index, item in enumerate(node.value):
-                item_path = (*path, index)
-                self.doc.marks[item_path] = (item.start_mark.line + 1, item.start_mark.column + 1)
-                items.append(self.convert(item, item_path))
-            return items
+        if isinstance(node, yaml.CollectionNode):
+            if id(node) in self.open_nodes:
+                self.problem(
+                    path,
+                    node,
+                    "an alias here repeats the structure that holds it (anchored at line"
+                    f" {node.start_mark.line + 1}): that never ends; remove the alias",
+                )
+                return None
+            self.open_nodes.add(id(node))
+            try:
+                if isinstance(node, yaml.MappingNode):
+                    return self._mapping(node, path)
+                assert isinstance(node, yaml.SequenceNode)
+                return self._sequence(node, path)
+            finally:
+                self.open_nodes.discard(id(node))
         if node.tag == _STR:
             value = str(node.value)
             if ("@" in value or "PRIVATE KEY" in value) and _SECRET_VALUE.search(value):
@@ -147,6 +174,14 @@ class _Converter:
                 path, node, f"cannot read {node.value!r} as {_tag_name(node.tag)}: {reason}"
             )
             return None
+
+    def _sequence(self, node: yaml.SequenceNode, path: JsonPath) -> list[Any]:
+        items = []
+        for index, item in enumerate(node.value):
+            item_path = (*path, index)
+            self.doc.marks[item_path] = (item.start_mark.line + 1, item.start_mark.column + 1)
+            items.append(self.convert(item, item_path))
+        return items
 
     def _pairs(
         self, node: yaml.MappingNode, path: JsonPath
@@ -280,7 +315,18 @@ def parse_yaml_text(text: str, expected: str) -> tuple[YamlDoc | None, list[Prob
         ]
     converter = _Converter(_Loader(""))
     converter.doc.marks[()] = (root.start_mark.line + 1, root.start_mark.column + 1)
-    converter.doc.data = converter.convert(root, ())
+    try:
+        converter.doc.data = converter.convert(root, ())
+    except _TooManyNodes:
+        return None, [
+            Problem(
+                (),
+                1,
+                1,
+                f"more than {MAX_NODES:,} values once aliases are expanded:"
+                " write the values out or split the file",
+            )
+        ]
     return converter.doc, converter.problems()
 
 
