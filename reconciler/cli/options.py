@@ -4,21 +4,44 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Annotated
 
-from reconciler.errors import McprodError
+import typer
+
+RatRootOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--rat-root",
+        metavar="VERSION=DIR",
+        help="A RAT release tree for that version (repeatable).",
+    ),
+]
 
 
-def parse_rat_roots(values: Sequence[str] | None) -> dict[str, Path]:
-    """`--rat-root VERSION=DIR` values -> {version: DIR}; each DIR must be a folder."""
+def parse_rat_roots(values: Sequence[str] | None, repo: Path | None = None) -> dict[str, Path]:
+    """`--rat-root VERSION=DIR` values -> {version: DIR}.
+
+    A malformed pair, a missing folder, or (given the repository) a version with no
+    rat-versions file is a usage error (exit 2).
+    """
     roots: dict[str, Path] = {}
     for value in values or ():
         version, sep, folder = value.partition("=")
         if not sep or not version or not folder:
-            raise McprodError(
-                f"--rat-root {value!r}: expected VERSION=DIR, e.g. 7.0.8=/path/to/rat"
+            raise typer.BadParameter(
+                f"{value!r}: expected VERSION=DIR, e.g. 6.18.7=/path/to/rat",
+                param_hint="--rat-root",
             )
         path = Path(folder).expanduser()
         if not path.is_dir():
-            raise McprodError(f"--rat-root {value!r}: {path} is not a folder")
+            raise typer.BadParameter(f"{value!r}: {path} is not a folder", param_hint="--rat-root")
+        declared = repo is None or not repo.is_dir()
+        if not declared and repo is not None:
+            declared = (repo / "rat-versions" / f"{version}.yaml").is_file()
+        if not declared:
+            raise typer.BadParameter(
+                f"{version}: no rat-versions/{version}.yaml in the repository",
+                param_hint="--rat-root",
+            )
         roots[version] = path.resolve()
     return roots

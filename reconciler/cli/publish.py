@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from reconciler.cli.options import parse_rat_roots
+from reconciler.cli.options import RatRootOption, parse_rat_roots
 
 
 def register(app: typer.Typer) -> None:
@@ -18,10 +18,7 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option(help="Store URL (else MCPROD_DB, else the repo's SQLite).")
         ] = None,
         repo: Annotated[Path, typer.Option(help="Repository folder.")] = Path("."),
-        rat_root: Annotated[
-            list[str] | None,
-            typer.Option("--rat-root", help="VERSION=DIR: a RAT release tree (repeatable)."),
-        ] = None,
+        rat_root: RatRootOption = None,
         out: Annotated[
             Path | None,
             typer.Option(help="Also write legacy production_information_X_Y_Z.py files here."),
@@ -37,7 +34,7 @@ def register(app: typer.Typer) -> None:
 
         if output_format not in ("text", "json"):
             raise typer.BadParameter("expected text or json", param_hint="--format")
-        roots = parse_rat_roots(rat_root)
+        roots = parse_rat_roots(rat_root, repo)
         # Module checks are the catalogue's own business here: `prepare` reports a
         # module the new catalogue drops in publish's words, naming the campaign.
         declared = require_valid(repo, rat_roots=roots, check_modules=False)

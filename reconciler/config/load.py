@@ -197,7 +197,8 @@ def _git_commit(root: Path) -> str | None:
     import git  # slow to import; only needed for a git checkout
 
     try:
-        return str(git.Repo(root).head.commit.hexsha)
+        with git.Repo(root) as repo:
+            return str(repo.head.commit.hexsha)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError):
         return None
 

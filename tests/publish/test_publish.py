@@ -43,9 +43,9 @@ def config_repo(tmp_path: Path) -> Path:
     (repo / "sites" / "testsite.yaml").write_text(SITE, encoding="utf-8")
     (repo / "campaigns" / "bi214-test.yaml").write_text(CAMPAIGN, encoding="utf-8")
     shutil.copytree(REPO_ROOT / "schemas", repo / "schemas")
-    handle = git.Repo.init(repo)
-    handle.index.add(["campaigns", "rat-versions", "sites", "schemas"])
-    handle.index.commit("declare a campaign")
+    with git.Repo.init(repo) as handle:  # closes git's persistent helper processes
+        handle.index.add(["campaigns", "rat-versions", "sites", "schemas"])
+        handle.index.commit("declare a campaign")
     return repo
 
 
@@ -80,7 +80,8 @@ def test_publish_writes_the_catalogue_then_nothing_the_second_time(
     assert "production_information:9.9.0: created (22 modules" in out
     first = published(store_url, config_repo)
     assert first is not None
-    head = git.Repo(config_repo).head.commit.hexsha
+    with git.Repo(config_repo) as handle:
+        head = handle.head.commit.hexsha
     assert first["commit"] == head
     assert first["type"] == "production_information"
     modules = first["modules"]
