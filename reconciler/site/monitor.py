@@ -35,6 +35,9 @@ LogTail = Callable[[Doc], str | None]
 DATA_TYPE_SUFFIXES = (("ntuple", ".ntuple.root"), ("ratds", ".root"))
 
 
+STORAGE_UNREACHABLE = "cannot check"
+
+
 @dataclass(frozen=True)
 class Verdict:
     """What one finished attempt amounts to."""
@@ -43,6 +46,8 @@ class Verdict:
     reason: str | None = None
     produced_output: bool = True
     data_docs: tuple[Doc, ...] = ()
+    # The storage could not be asked (gfal unreachable): no verdict on the job yet.
+    undecided: bool = False
 
 
 @dataclass
@@ -100,6 +105,8 @@ def judge_outputs(
             problems.append(f"return card entry without url/size/adler32: {dict(file)}")
             continue
         problem = verify(url, size, adler)
+        if problem is not None and problem.startswith(STORAGE_UNREACHABLE):
+            return Verdict(False, f"{file.get('name', url)}: {problem}", undecided=True)
         if problem is None:
             present += 1
         elif not problem.startswith("missing"):
@@ -249,6 +256,12 @@ def monitor_jobs(
             failed = state.state != "completed"
             tail = log_tail(job) if log_tail is not None and failed else None
             verdict = finished_verdict(job, state, card_path(job), verify, tail)
+            if verdict.undecided:
+                # A storage outage must not fail good jobs: ask again next cycle.
+                result.errors.append(f"monitor: {job['_id']} left for the next cycle: "
+                                     f"{verdict.reason}")
+                result.unchanged += 1
+                continue
         data_docs.extend(verdict.data_docs)
         updates.append(apply_verdict(job, state, verdict, now))
         decided[str(job["_id"])] = _redo(state, verdict, now)

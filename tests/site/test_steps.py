@@ -278,3 +278,26 @@ def test_a_fresh_heartbeat_or_a_known_name_keeps_the_job(
     later = NOW.replace(hour=20)
     result = release_stale_sites(store, ["elsewhere"], lambda _s: backend, later, 7200)
     assert (result.stale_released, result.stale_kept) == (1, 1)
+
+
+def test_a_storage_outage_leaves_finished_jobs_for_the_next_cycle(
+    store: Store, backend: Backend, tmp_path: Path
+) -> None:
+    jobs = finished_jobs(store, backend, tmp_path)
+    storage = tmp_path / "storage"
+    cards = card_for(tmp_path)
+    for job in jobs:
+        write_outputs(storage, cards(job), job)
+
+    def storage_down(url: str, size: int, adler32: str) -> str | None:
+        return "cannot check: gfal-stat: no answer within 300 s"
+
+    result = monitor_jobs(store, backend, jobs, card_path=cards, verify=storage_down, now=NOW)
+    assert (result.completed, result.failed) == (0, 0)
+    assert len(result.errors) == len(jobs)
+    assert "left for the next cycle" in result.errors[0]
+    assert [j["status"] for j in map(store.get, (j["_id"] for j in jobs))] == (
+        [jobs[0]["status"]] * len(jobs)
+    )
+    result = monitor_jobs(store, backend, jobs, card_path=cards, verify=verify_file_url, now=NOW)
+    assert result.completed == len(jobs)
