@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.store.open import open_store
 from tests.plan.repo import StoreFactory
 from tests.services.couchserver import http_json
 
@@ -19,7 +20,11 @@ def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreF
     made: list[str] = []
 
     def sqlite() -> str:
-        return f"sqlite://{tmp_path}/state-{uuid.uuid4().hex[:8]}.db"
+        # Created here, as `mcprod db init` would: two processes racing to create the
+        # same new SQLite file is the store's own concern (see the store tests).
+        url = f"sqlite://{tmp_path}/state-{uuid.uuid4().hex[:8]}.db"
+        open_store(url, tmp_path, create=True).close()
+        return url
 
     def couch() -> str:
         server = request.getfixturevalue("couch_server_url")
