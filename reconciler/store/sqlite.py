@@ -18,6 +18,7 @@ import json
 import os
 import sqlite3
 import stat
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -99,10 +100,24 @@ class SqliteStore:
             str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
         )
         try:
-            self._open(create)
+            self._open_retrying(create)
         except BaseException:
             self._conn.close()
             raise
+
+    def _open_retrying(self, create: bool) -> None:
+        """Opening a brand-new file from several processes at once: switching to WAL
+        and creating the schema can fail with "locked" at once, without SQLite's busy
+        handler ever waiting (it gives up to avoid a deadlock), so wait here instead."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                self._open(create)
+                return
+            except StoreError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _open(self, create: bool) -> None:
         try:
