@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from reconciler.cli.options import parse_rat_roots
-from reconciler.errors import McprodError
 from reconciler.store.base import Store
 from reconciler.store.open import open_store
 from reconciler.store.url import resolve_db_url
@@ -24,22 +23,10 @@ DbOption = Annotated[
         " $MCPROD_DB, else sqlite:///<repo>/.mcprod/state.db.",
     ),
 ]
-RatRootOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--rat-root",
-        metavar="VERSION=DIR",
-        help="RAT release tree to build the module catalogue from; repeatable.",
-    ),
-]
 
 
 def rat_roots_of(values: list[str] | None, repo: Path) -> dict[str, Path]:
-    roots = parse_rat_roots(values)
-    for version in roots:
-        if not (repo / "rat-versions" / f"{version}.yaml").is_file():
-            raise McprodError(f"--rat-root {version}: no rat-versions/{version}.yaml in {repo}")
-    return roots
+    return parse_rat_roots(values, repo)
 
 
 def open_for_enqueue(db: str | None, repo: Path) -> Store:

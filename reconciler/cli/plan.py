@@ -10,11 +10,11 @@ import typer
 
 from reconciler.cli.enqueue_options import (
     DbOption,
-    RatRootOption,
     RepoOption,
     open_for_enqueue,
     rat_roots_of,
 )
+from reconciler.cli.options import RatRootOption
 from reconciler.enqueue import PlanContext, compute_plan, load_repo
 from reconciler.report.plan_render import RENDERERS
 from reconciler.report.plan_summary import summarise

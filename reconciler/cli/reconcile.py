@@ -14,11 +14,11 @@ import typer
 
 from reconciler.cli.enqueue_options import (
     DbOption,
-    RatRootOption,
     RepoOption,
     open_for_enqueue,
     rat_roots_of,
 )
+from reconciler.cli.options import RatRootOption
 from reconciler.cli.plan import render_plan
 from reconciler.enqueue import EnqueueResult, compute_plan, enqueue, load_repo
 from reconciler.errors import McprodError
