@@ -64,26 +64,26 @@ def parse_run_list_by_line(text: str) -> tuple[tuple[int, ...], list[RunListProb
     problems: list[RunListProblem] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         content = raw.split("#", 1)[0]
-        token = content.strip()
-        if not token:
+        entry = content.strip()
+        if not entry:
             continue
         column = len(content) - len(content.lstrip()) + 1
-        if not (token.isascii() and token.isdigit()):
-            what = "one run number per line" if " " in token or "\t" in token else None
+        if not (entry.isascii() and entry.isdigit()):
+            what = "one run number per line" if " " in entry or "\t" in entry else None
             problems.append(
                 RunListProblem(
                     number,
                     column,
-                    f"expected {what}, got {token!r}"
+                    f"expected {what}, got {entry!r}"
                     if what
-                    else f"expected a positive run number, got {token!r}",
+                    else f"expected a positive run number, got {entry!r}",
                 )
             )
             continue
-        run = int(token)
+        run = int(entry)
         if run < 1 or run > MAX_RUN:
             problems.append(
-                RunListProblem(number, column, f"run number {token} is out of range (1 to 10^9)")
+                RunListProblem(number, column, f"run number {entry} is out of range (1 to 10^9)")
             )
             continue
         if run in first_line:

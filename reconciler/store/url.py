@@ -88,10 +88,8 @@ def couch_target(url: str, env: Mapping[str, str] = os.environ) -> CouchTarget:
     db_name = urllib.parse.unquote(path)
     if parts.username is not None:
         user = urllib.parse.unquote(parts.username)
-        password = urllib.parse.unquote(parts.password or "")
-        return CouchTarget(base, db_name, user, password)
-    env_user, env_password = _credentials_from_env(env)
-    return CouchTarget(base, db_name, env_user, env_password)
+        return CouchTarget(base, db_name, user, urllib.parse.unquote(parts.password or ""))
+    return CouchTarget(base, db_name, *_credentials_from_env(env))
 
 
 def _credentials_from_env(env: Mapping[str, str]) -> tuple[str | None, str | None]:
