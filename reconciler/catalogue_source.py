@@ -14,7 +14,7 @@ from pathlib import Path
 from reconciler.catalogue.generate import build_catalogue, find_release_root
 from reconciler.catalogue.render import catalogue_from_json
 from reconciler.documents import catalogue_id
-from reconciler.errors import InvalidRepository, McprodError
+from reconciler.errors import Diagnostic, InvalidRepository
 from reconciler.model import Catalogue, DeclaredRepo, RatVersion
 from reconciler.store.base import Doc
 
@@ -41,6 +41,7 @@ def choose_catalogues(
 ) -> dict[str, ChosenCatalogue]:
     """`published(doc_id)` reads a document from the store (None when absent)."""
     chosen: dict[str, ChosenCatalogue] = {}
+    missing: list[Diagnostic] = []
     used = sorted({campaign.rat_version for campaign in repo.campaigns.values()})
     for version in used:
         rat = repo.rat_versions.get(version)
@@ -64,9 +65,18 @@ def choose_catalogues(
             (c for c in repo.campaigns.values() if c.rat_version == version),
             key=lambda c: c.label,
         )
-        raise McprodError(
-            f"{first.source}: rat_version {version}: no module catalogue; give "
-            f"--rat-root {version}=DIR, install the release where its env script says, "
-            "or publish it with `mcprod publish`"
+        missing.append(
+            Diagnostic(
+                first.source.file,
+                first.source.line,
+                first.source.column,
+                f"rat_version {version}: no module catalogue; give "
+                f"--rat-root {version}=DIR, install the release where its env script says, "
+                "or publish it with `mcprod publish`",
+                "$.rat_version",
+            )
         )
+    if missing:
+        # Every version without a catalogue at once, not only the first.
+        raise InvalidRepository(missing)
     return chosen

@@ -122,7 +122,7 @@ def test_no_catalogue_anywhere(tmp_path: Path) -> None:
     result = _mcprod(repo, f"sqlite://{tmp_path}/state.db", "plan", rat=False)
     assert (result.returncode, result.stderr) == (
         1,
-        f"error: campaigns/c.yaml:2:1: rat_version {VERSION}: no module catalogue; give "
+        f"campaigns/c.yaml:2:1: rat_version {VERSION}: no module catalogue; give "
         f"--rat-root {VERSION}=DIR, install the release where its env script says, or "
         "publish it with `mcprod publish`\n",
     )
