@@ -23,6 +23,7 @@ Targets (issue 5): the reconciler at least as fast as the loop and N=3,000 in un
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import subprocess
@@ -34,6 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.slurm_service import SlurmDidNotStart, private_slurm  # noqa: E402
 from reconciler.backends.base import BackendContext  # noqa: E402
 from reconciler.backends.slurm import SlurmBackend  # noqa: E402
 from reconciler.enqueue import enqueue  # noqa: E402
@@ -48,7 +50,6 @@ from reconciler.site.wiring import site_pieces  # noqa: E402
 from reconciler.store.base import Store  # noqa: E402
 from reconciler.store.open import open_store  # noqa: E402
 
-SCRIPTS = REPO / "tests" / "services" / "slurm"
 PARTITION = "debug"
 CAMPAIGN = """\
 label: quickstart-demo
@@ -156,16 +157,9 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mcprod-bench-site-") as tmp:
         root = Path(tmp)
-        cluster = root / "slurm"
-        started = subprocess.run(["bash", str(SCRIPTS / "start.sh"), str(cluster)],
-                                 capture_output=True, text=True, check=False,
-                                 env={**os.environ, "MCPROD_TEST_PARTITION": PARTITION})
-        if started.returncode != 0:
-            print(f"bench: the Slurm did not start:\n{started.stderr}", file=sys.stderr)
-            subprocess.run(["bash", str(SCRIPTS / "stop.sh"), str(cluster)], check=False)
-            return 1
-        os.environ["SLURM_CONF"] = str(cluster / "slurm.conf")
+        stack = contextlib.ExitStack()
         try:
+            stack.enter_context(private_slurm(root / "slurm", PARTITION))
             repo = make_repo(root, args.jobs)
             options = CycleOptions(site="local", repo_root=repo, sync=False,
                                    work_dir=root / "work")
@@ -177,8 +171,11 @@ def main() -> int:
             cycle(options)
             monitor_s, active = monitoring_pass(options)
             idle_cycle_s, _ = cycle(options)
+        except SlurmDidNotStart as exc:
+            print(f"bench: {exc}", file=sys.stderr)
+            return 1
         finally:
-            subprocess.run(["bash", str(SCRIPTS / "stop.sh"), str(cluster)], check=False)
+            stack.close()
     print(f"site reconciler on a local single-node Slurm 22.05 (held jobs), SQLite store,"
           f" {os.cpu_count()} cores:")
     print(f"  enqueue {args.jobs} job documents:            {enqueue_s:7.2f} s")

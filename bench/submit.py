@@ -16,6 +16,7 @@ Target (issue 5): the backend at least as fast as the loop, 3,000 jobs in under 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -26,10 +27,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.slurm_service import SlurmDidNotStart, private_slurm  # noqa: E402
 from reconciler.backends.base import BackendContext, SubmitSpec  # noqa: E402
 from reconciler.backends.slurm import SlurmBackend  # noqa: E402
-
-SCRIPTS = REPO / "tests" / "services" / "slurm"
 
 
 def write_specs(folder: Path, prefix: str, count: int) -> list[SubmitSpec]:
@@ -94,16 +94,9 @@ def main() -> int:
     partition = "debug"
     with tempfile.TemporaryDirectory(prefix="mcprod-bench-submit-") as tmp:
         root = Path(tmp)
-        cluster = root / "slurm"
-        started = subprocess.run(["bash", str(SCRIPTS / "start.sh"), str(cluster)],
-                                 capture_output=True, text=True, check=False,
-                                 env={**os.environ, "MCPROD_TEST_PARTITION": partition})
-        if started.returncode != 0:
-            print(f"bench: the Slurm did not start:\n{started.stderr}", file=sys.stderr)
-            subprocess.run(["bash", str(SCRIPTS / "stop.sh"), str(cluster)], check=False)
-            return 1
-        os.environ["SLURM_CONF"] = str(cluster / "slurm.conf")
+        stack = contextlib.ExitStack()
         try:
+            stack.enter_context(private_slurm(root / "slurm", partition))
             loop_specs = write_specs(root, "loop", args.jobs)
             array_specs = write_specs(root, "array", args.jobs)
             single_specs = write_specs(root, "single", args.jobs)
@@ -114,8 +107,11 @@ def main() -> int:
             singles = make_backend(root, partition, args.parallelism, 0)
             single_s, single_ids = through_backend(singles, single_specs)
             states_s = one_states_pass(arrays, array_ids + single_ids)
+        except SlurmDidNotStart as exc:
+            print(f"bench: {exc}", file=sys.stderr)
+            return 1
         finally:
-            subprocess.run(["bash", str(SCRIPTS / "stop.sh"), str(cluster)], check=False)
+            stack.close()
     n = args.jobs
     print(f"submit {n} jobs to a local single-node Slurm 22.05 (held), {os.cpu_count()} cores:")
     print(f"  plain sbatch loop:                            "

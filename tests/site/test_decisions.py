@@ -7,35 +7,16 @@ from typing import Any
 
 import pytest
 
-from reconciler.model import BackendConfig, Campaign, Entry, Retry, Site, SourceRef, Storage
+from reconciler.model import BackendConfig, Campaign, Site
 from reconciler.site import decisions as d
+from tests.site.support import campaign
+from tests.site.support import site as support_site
 
 NOW = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
 
 
 def site(**changes: Any) -> Site:
-    base: dict[str, Any] = {
-        "name": "cedar",
-        "source": SourceRef("sites/cedar.yaml"),
-        "backend": BackendConfig("local"),
-        "storage": Storage("file:///tmp/x"),
-        "max_running": 3,
-        "rat_locations": {"7.0.8": "CVMFS"},
-    }
-    base.update(changes)
-    return Site(**base)
-
-
-def campaign(label: str = "water", **changes: Any) -> Campaign:
-    base: dict[str, Any] = {
-        "label": label,
-        "rat_version": "7.0.8",
-        "source": SourceRef(f"campaigns/{label}.yaml"),
-        "modules": (Entry("WaterBi214", 0, SourceRef(f"campaigns/{label}.yaml")),),
-        "retry": Retry(3, ("gfal-copy error: 70",)),
-    }
-    base.update(changes)
-    return Campaign(**base)
+    return support_site("cedar", **changes)
 
 
 def job(run: int = 1, **changes: Any) -> dict[str, Any]:
