@@ -8,11 +8,12 @@ PYTEST_ARGS ?=
 .PHONY: run test lint typecheck unit services-packages bench clean
 
 run: $(STAMP)
-	$(PY) -m reconciler.quickstart
+	$(VENV)/bin/mcprod quickstart
 
 test: $(STAMP) node_modules/.installed services-packages
 	$(VENV)/bin/ruff check reconciler tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 $(STAMP): pyproject.toml

@@ -18,8 +18,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from reconciler.catalogue.generate import build_catalogue  # noqa: E402
-from reconciler.catalogue.ratfile import load_rat_version  # noqa: E402
 from reconciler.catalogue.render import catalogue_json  # noqa: E402
+from reconciler.config.ratfile import load_rat_version  # noqa: E402
 
 MACROS = 2000
 PHASES = ("water", "partialscint", "scint", "teloaded")

@@ -32,10 +32,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.store import RawBulkDocs, warm_up  # noqa: E402
-from reconciler.apply import ApplyResult, apply_plan, job_document  # noqa: E402
-from reconciler.catalogue_source import choose_catalogues  # noqa: E402
 from reconciler.documents import now_iso  # noqa: E402
-from reconciler.enqueue import (  # noqa: E402
+from reconciler.enqueue.apply import ApplyResult, apply_plan, job_document  # noqa: E402
+from reconciler.enqueue.catalogues import choose_catalogues  # noqa: E402
+from reconciler.enqueue.expand import expand_all  # noqa: E402
+from reconciler.enqueue.plan import plan  # noqa: E402
+from reconciler.enqueue.step import (  # noqa: E402
     PlanContext,
     compute_plan,
     enqueue,
@@ -43,9 +45,7 @@ from reconciler.enqueue import (  # noqa: E402
     load_repo,
     write_statuses,
 )
-from reconciler.expand import expand_all  # noqa: E402
 from reconciler.model import DeclaredRepo  # noqa: E402
-from reconciler.plan import plan  # noqa: E402
 from reconciler.store.couch import CouchStore  # noqa: E402
 from reconciler.store.design import ensure_design  # noqa: E402
 from reconciler.store.sqlite import SqliteStore  # noqa: E402
@@ -185,10 +185,10 @@ def peak_kb():  # VmHWM: this process's own peak (ru_maxrss survives exec from t
             return int(line.split()[1])
 
 sys.path.insert(0, {root!r})
-from reconciler.catalogue_source import choose_catalogues
-from reconciler.enqueue import load_repo
-from reconciler.expand import expand_all
-from reconciler.plan import plan
+from reconciler.enqueue.catalogues import choose_catalogues
+from reconciler.enqueue.step import load_repo
+from reconciler.enqueue.expand import expand_all
+from reconciler.enqueue.plan import plan
 roots = {{{version!r}: Path({release!r})}}
 repo = load_repo(Path({repo!r}), roots)
 cats = {{v: c.catalogue for v, c in choose_catalogues(repo, roots, lambda _id: None).items()}}

@@ -103,10 +103,11 @@ def main() -> int:
         )
 
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from reconciler.catalogue.generate import release_catalogues
         from reconciler.config.load import validate_repository
 
         start, cpu_start = time.perf_counter(), time.process_time()
-        result = validate_repository(root)
+        result = validate_repository(root, catalogues=release_catalogues())
         in_process = time.perf_counter() - start
         in_process_cpu = time.process_time() - cpu_start
         errors = [d for d in result.diagnostics if d.severity == "error"]

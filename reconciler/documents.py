@@ -6,7 +6,7 @@ Job document fields (every writer and reader uses these names):
     type           "job"
     module, run, pass
     campaign       campaign label (owner)
-    entry_key      hash of the entry's physics (see reconciler.expand)
+    entry_key      hash of the entry's physics (see reconciler.enqueue.expand)
     index          position of the job within its entry (0-based); in run-list modes
                    (run, run_number) its position among that run's jobs in the entry,
                    so a job's slot in its campaign is (entry_key, run, index)
@@ -37,6 +37,10 @@ Job document fields (every writer and reader uses these names):
 from __future__ import annotations
 
 import datetime as _dt
+from typing import Any
+
+Doc = dict[str, Any]
+"""A document as stored: JSON values by field name."""
 
 JOB_STATUSES = (
     "waiting",
@@ -76,5 +80,14 @@ def backend_name(doc_id: str, attempt: int) -> str:
     return f"{doc_id}.a{attempt}"
 
 
+def iso(moment: _dt.datetime) -> str:
+    """The one timestamp form in documents: UTC, microseconds, `Z`."""
+    return moment.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_iso(text: str) -> _dt.datetime:
+    return _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def now_iso() -> str:
-    return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return iso(_dt.datetime.now(_dt.UTC))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Literal
 
@@ -101,6 +102,12 @@ class RatVersion:
     internal_rate: tuple[str, ...] = ()
     overrides: Mapping[str, Override] = field(default_factory=dict)
     benchmarks: Mapping[str, Benchmark] = field(default_factory=dict)
+    positions: Mapping[tuple[str, str], SourceRef] = field(default_factory=dict)
+    """Where `(section, name)` keys (phases, overrides, benchmarks) are written."""
+
+    def locate(self, section: str, name: str) -> SourceRef:
+        """The YAML position of `section.name`, else the file itself."""
+        return self.positions.get((section, name), self.source)
 
     def benchmark_for(self, module: str) -> tuple[Benchmark | None, bool]:
         """The module's benchmark, and whether the `default` one was used."""
@@ -131,6 +138,12 @@ class Site:
     max_running: int = 100
     rat_locations: Mapping[str, str] = field(default_factory=dict)
     accepts: tuple[str, ...] | None = None
+
+    def accepts_campaign(self, label: str) -> bool:
+        """The site's `accepts` list (labels or globs); no list means every campaign."""
+        if self.accepts is None:
+            return True
+        return any(fnmatchcase(label, pattern) for pattern in self.accepts)
 
 
 @dataclass(frozen=True)

@@ -22,16 +22,15 @@ import getpass
 import os
 import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from reconciler.documents import Doc, iso
 from reconciler.errors import McprodError
-from reconciler.site.decisions import iso
-from reconciler.site.jobs import bulk_cas, read_docs
-from reconciler.store.base import Store
+from reconciler.store.cas import bulk_cas, read_docs
+from reconciler.store.interface import Store
 
-Doc = dict[str, Any]
 Action = Literal["retry", "cancel"]
 CONFIRM_ABOVE = 100
 FROM_STATUSES: Mapping[Action, tuple[str, ...]] = {
@@ -225,13 +224,3 @@ def apply_plan(store: Store, plan: OperatorPlan, now: dt.datetime, who: str) -> 
         }
     )
     return Applied(changed, tuple(lost), log_id)
-
-
-def requested_cancellations(jobs: Iterable[Mapping[str, Any]]) -> Sequence[Mapping[str, Any]]:
-    """Canceled jobs whose batch job the site still has to stop."""
-    return [
-        job
-        for job in jobs
-        if job.get("status") == "canceled"
-        and (job.get("attempts") or [{}])[-1].get("status") == "cancel_requested"
-    ]

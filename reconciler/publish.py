@@ -17,7 +17,7 @@ from reconciler.catalogue.render import legacy_py, modules_as_dict
 from reconciler.documents import catalogue_id, now_iso
 from reconciler.errors import Diagnostic, DiagnosticSink, InvalidRepository
 from reconciler.model import Catalogue, DeclaredRepo, RatVersion
-from reconciler.store.base import Store
+from reconciler.store.interface import Store
 
 PublishStatus = Literal["created", "updated", "unchanged"]
 

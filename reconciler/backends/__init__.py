@@ -1,21 +1,2 @@
-"""Batch-system backends: a Protocol (base.py) and a registry of named implementations."""
-
-from reconciler.backends.base import (
-    Backend,
-    BackendContext,
-    BackendState,
-    SubmitResult,
-    SubmitSpec,
-    backend_kinds,
-    create_backend,
-)
-
-__all__ = [
-    "Backend",
-    "BackendContext",
-    "BackendState",
-    "SubmitResult",
-    "SubmitSpec",
-    "backend_kinds",
-    "create_backend",
-]
+"""Batch-system backends: the protocol and value types (`base`), the implementations
+(`local`, `slurm`, `dirac`) and the registry of named implementations (`registry`)."""

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from reconciler.errors import BackendError
-from reconciler.model import BackendConfig
 
 State = Literal["pending", "running", "completed", "failed", "cancelled", "timeout", "unknown"]
 STATES: tuple[State, ...] = (
@@ -112,63 +111,3 @@ class Backend(Protocol):
 
 
 BackendFactory = Callable[[Mapping[str, object], BackendContext], Backend]
-_REGISTRY: dict[str, BackendFactory] = {}
-
-
-def register(kind: str) -> Callable[[BackendFactory], BackendFactory]:
-    """Class/function decorator adding a factory to the registry under `kind`."""
-
-    def add(factory: BackendFactory) -> BackendFactory:
-        _REGISTRY[kind] = factory
-        return factory
-
-    return add
-
-
-def backend_kinds() -> list[str]:
-    _load_builtin()
-    return sorted(_REGISTRY)
-
-
-def create_backend(config: BackendConfig, context: BackendContext) -> Backend:
-    """The backend a site file declares, configured with its options."""
-    _load_builtin()
-    try:
-        factory = _REGISTRY[config.type]
-    except KeyError:
-        known = ", ".join(sorted(_REGISTRY))
-        raise BackendError(f"unknown backend type '{config.type}' (known: {known})") from None
-    return factory(config.options, context)
-
-
-def _load_builtin() -> None:
-    # Imported here, not at module top, because the implementations import this module.
-    from reconciler.backends import dirac, local, slurm  # noqa: F401
-
-
-def option_str(options: Mapping[str, object], key: str) -> str | None:
-    """A string option, or None when absent; numbers are accepted and converted."""
-    value = options.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise BackendError(f"backend option '{key}': expected a string, got {value!r}")
-    return str(value)
-
-
-def option_int(options: Mapping[str, object], key: str, default: int, minimum: int) -> int:
-    value = options.get(key, default)
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise BackendError(
-            f"backend option '{key}': expected an integer of at least {minimum}, got {value!r}"
-        )
-    return value
-
-
-def option_str_list(options: Mapping[str, object], key: str) -> tuple[str, ...]:
-    value = options.get(key)
-    if value is None:
-        return ()
-    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        raise BackendError(f"backend option '{key}': expected a list of strings, got {value!r}")
-    return tuple(value)

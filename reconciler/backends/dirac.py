@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from reconciler.backends.backend_options import option_int, option_str, option_str_list
 from reconciler.backends.base import (
     UNKNOWN,
     BackendContext,
@@ -27,10 +28,6 @@ from reconciler.backends.base import (
     State,
     SubmitResult,
     SubmitSpec,
-    option_int,
-    option_str,
-    option_str_list,
-    register,
 )
 from reconciler.backends.commands import run_command
 from reconciler.errors import BackendError
@@ -170,6 +167,5 @@ class DiracBackend:
         run_command(["dirac-wms-job-kill", backend_id], env=self.context.env)
 
 
-@register("dirac")
 def create(options: Mapping[str, object], context: BackendContext) -> DiracBackend:
     return DiracBackend(options, context)

@@ -31,15 +31,8 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from reconciler.backends.base import (
-    UNKNOWN,
-    BackendContext,
-    BackendState,
-    SubmitResult,
-    SubmitSpec,
-    option_int,
-    register,
-)
+from reconciler.backends.backend_options import option_int
+from reconciler.backends.base import UNKNOWN, BackendContext, BackendState, SubmitResult, SubmitSpec
 from reconciler.errors import BackendError
 
 # Runs the job script with its logs, then records the exit code atomically.
@@ -271,6 +264,5 @@ def _as_backend_error(error: Exception) -> BackendError:
     return error if isinstance(error, BackendError) else BackendError(str(error))
 
 
-@register("local")
 def create(options: Mapping[str, object], context: BackendContext) -> LocalBackend:
     return LocalBackend(options, context)

@@ -30,17 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler.backends.base import (
-    UNKNOWN,
-    BackendContext,
-    BackendState,
-    SubmitResult,
-    SubmitSpec,
-    option_int,
-    option_str,
-    option_str_list,
-    register,
-)
+from reconciler.backends.backend_options import option_int, option_str, option_str_list
+from reconciler.backends.base import UNKNOWN, BackendContext, BackendState, SubmitResult, SubmitSpec
 from reconciler.backends.commands import run_command
 from reconciler.backends.slurm_array import (
     ARRAY_NAME_PREFIX,
@@ -282,6 +273,5 @@ def _id_order(backend_id: str) -> tuple[int, int]:
     return int(array_id), int(task or -1)
 
 
-@register("slurm")
 def create(options: Mapping[str, object], context: BackendContext) -> SlurmBackend:
     return SlurmBackend(options, context)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -24,7 +24,6 @@ from reconciler.catalogue.macro import (
 )
 from reconciler.catalogue.naming import MACRO_SUFFIX, module_name
 from reconciler.catalogue.render import content_hash_of
-from reconciler.config.yamlsource import read_yaml_file
 from reconciler.errors import Diagnostic, DiagnosticSink
 from reconciler.model import (
     Catalogue,
@@ -38,6 +37,8 @@ from reconciler.model import (
 
 # The campaign schema's pattern for `module`.
 MODULE_NAME = re.compile(r"[A-Za-z0-9_+-]+")
+
+ReleaseCatalogues = Callable[[RatVersion, Path], tuple[Catalogue | None, list[Diagnostic]]]
 
 Locate = Callable[[str, str], SourceRef]
 """Where `section.name` (phases.water, overrides.X) is written in the rat-version file."""
@@ -65,12 +66,25 @@ def find_release_root(rat: RatVersion) -> Path | None:
     return None
 
 
+def release_catalogues(rat_roots: Mapping[str, Path] | None = None) -> ReleaseCatalogues:
+    """Module checks against releases on disk: `--rat-root` first, else the `env` path."""
+    roots = dict(rat_roots or {})
+
+    def find(rat: RatVersion, repo_root: Path) -> tuple[Catalogue | None, list[Diagnostic]]:
+        release = roots.get(rat.version) or find_release_root(rat)
+        if release is None:
+            return None, []
+        return build_catalogue(rat, release, repo_root)
+
+    return find
+
+
 def build_catalogue(
     rat: RatVersion, release_root: Path, repo_root: Path | None = None
 ) -> tuple[Catalogue | None, list[Diagnostic]]:
     sink = DiagnosticSink()
     shown_root = _shown_root(release_root, repo_root)
-    locate = _locator(rat, repo_root)
+    locate = rat.locate
     macros = _scan_phases(rat, release_root, shown_root, locate, sink)
     modules: dict[str, ModuleInfo] = {}
     first_path: dict[str, str] = {}
@@ -110,20 +124,6 @@ def _shown_root(release_root: Path, repo_root: Path | None) -> str:
             pass
     return release_root.as_posix()
 
-
-def _locator(rat: RatVersion, repo_root: Path | None) -> Locate:
-    """Find keys of the rat-version file by their YAML marks; fall back to its source."""
-    doc = None
-    if repo_root is not None and (repo_root / rat.source.file).is_file():
-        doc, _problems = read_yaml_file(repo_root / rat.source.file, "a RAT version")
-
-    def locate(section: str, name: str) -> SourceRef:
-        if doc is None:
-            return rat.source
-        line, column = doc.mark((section, name))
-        return SourceRef(rat.source.file, line, column)
-
-    return locate
 
 
 def _scan_phases(

@@ -16,18 +16,22 @@ from pathlib import Path
 import typer
 
 from reconciler.cli import (
-    db,
-    exactly,
-    generate,
-    import_jobs,
-    operator,
-    plan,
-    publish,
-    reconcile,
-    status,
-    validate,
+    db_cmd,
+    exactly_cmd,
+    generate_cmd,
+    import_jobs_cmd,
+    operator_cmd,
+    plan_cmd,
+    publish_cmd,
+    quickstart_cmd,
+    rat_roots_cmd,
+    reconcile_cmd,
+    status_cmd,
+    validate_cmd,
 )
 from reconciler.errors import InvalidRepository, McprodError
+
+INTERRUPTED = 130
 
 app = typer.Typer(
     name="mcprod",
@@ -46,16 +50,18 @@ def _root() -> None:
 
 
 for command_module in (
-    validate,
-    generate,
-    import_jobs,
-    publish,
-    db,
-    plan,
-    reconcile,
-    status,
-    exactly,
-    operator,
+    validate_cmd,
+    generate_cmd,
+    import_jobs_cmd,
+    publish_cmd,
+    db_cmd,
+    plan_cmd,
+    reconcile_cmd,
+    status_cmd,
+    exactly_cmd,
+    operator_cmd,
+    quickstart_cmd,
+    rat_roots_cmd,
 ):
     command_module.register(app)
 
@@ -81,10 +87,12 @@ def run(argv: list[str] | None = None) -> int:
         code = exc.code
         if code is None:
             return 0
+        if code == INTERRUPTED:  # click turns Ctrl-C inside a command into Exit(130)
+            print("mcprod: interrupted", file=sys.stderr)
         return code if isinstance(code, int) else 1
     except KeyboardInterrupt:
         print("mcprod: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except InvalidRepository as exc:
         for diagnostic in exc.diagnostics:
             print(diagnostic.text(), file=sys.stderr)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from reconciler.cli.options import parse_rat_roots
-from reconciler.store.base import Store
+from reconciler.store.interface import Store
 from reconciler.store.open import open_store
 from reconciler.store.url import resolve_db_url
 

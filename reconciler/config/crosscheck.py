@@ -8,7 +8,6 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from typing import Any
 
 from reconciler.config.paths import JsonPath, human_path, json_path
@@ -81,9 +80,7 @@ def _why_not(site: Site, campaign: Campaign) -> str | None:
         return f"{site.name} is disabled"
     if campaign.rat_version not in site.rat_locations:
         return f"{site.name} lacks {campaign.rat_version} in rat_locations"
-    if site.accepts is not None and not any(
-        fnmatchcase(campaign.label, pattern) for pattern in site.accepts
-    ):
+    if site.accepts is not None and not site.accepts_campaign(campaign.label):
         return (
             f"{site.name} does not accept {campaign.label!r} (accepts: {', '.join(site.accepts)})"
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -160,34 +160,30 @@ def _campaign(state: _State, where: Located) -> Campaign | None:
     return build_campaign(where.rel, where.doc, tuple(entries)) if ok else None
 
 
+CatalogueFinder = Callable[[RatVersion, Path], tuple[Catalogue | None, list[Diagnostic]]]
+"""How module checks reach a RAT version's catalogue: the catalogue and the problems
+found building it, (None, []) when there is none. Callers above this layer pass one
+(`reconciler.catalogue.generate.release_catalogues`), so that loading a repository
+needs no catalogue code and the catalogue builder needs no loader."""
+
+
 def _catalogue_for(
     rat: RatVersion,
     where: Located,
-    rat_roots: Mapping[str, Path],
+    catalogues: CatalogueFinder,
     repo_root: Path,
     sink: DiagnosticSink,
 ) -> Catalogue | None:
-    """The version's catalogue from --rat-root or its env path; warn once when there is none."""
-    release = rat_roots.get(rat.version)
-    if release is None:
-        try:
-            from reconciler.catalogue.generate import find_release_root
-        except ImportError:
-            release = None
-        else:
-            release = find_release_root(rat)
-    if release is None:
+    """The version's catalogue; warn once when there is none."""
+    catalogue, found = catalogues(rat, repo_root)
+    sink.items.extend(found)
+    if catalogue is None and not found:
         where.warning(
             sink,
             ("env",),
             f"no RAT release found from this path, so module checks for RAT {rat.version}"
             f" were skipped (pass --rat-root {rat.version}=DIR to check them)",
         )
-        return None
-    from reconciler.catalogue.generate import build_catalogue
-
-    catalogue, found = build_catalogue(rat, release, repo_root)
-    sink.items.extend(found)
     return catalogue
 
 
@@ -217,15 +213,16 @@ def _without_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def validate_repository(
-    root: Path, *, rat_roots: Mapping[str, Path] | None = None, check_modules: bool = True
-) -> LoadResult:
-    """Everything `mcprod validate` reports, plus the model when it is valid."""
+def validate_repository(root: Path, *, catalogues: CatalogueFinder | None = None) -> LoadResult:
+    """Everything `mcprod validate` reports, plus the model when it is valid.
+
+    Module checks run when `catalogues` is given.
+    """
     with _without_cyclic_gc():
-        return _validate(root, rat_roots, check_modules)
+        return _validate(root, catalogues)
 
 
-def _validate(root: Path, rat_roots: Mapping[str, Path] | None, check_modules: bool) -> LoadResult:
+def _validate(root: Path, catalogues: CatalogueFinder | None) -> LoadResult:
     state = _State(root)
     if not root.is_dir():
         what = "not a directory" if root.exists() else "no such directory"
@@ -275,8 +272,8 @@ def _validate(root: Path, rat_roots: Mapping[str, Path] | None, check_modules: b
             check_site_coverage(where, campaign, sites, sink)
         checked.append((where, campaign))
 
-    if check_modules:
-        _check_modules(checked, rat_versions, rat_files, rat_roots or {}, root, sink)
+    if catalogues is not None:
+        _check_modules(checked, rat_versions, rat_files, catalogues, root, sink)
 
     repo = None
     if not sink.has_errors():
@@ -290,7 +287,7 @@ def _check_modules(
     checked: list[tuple[Located, Campaign]],
     rat_versions: Mapping[str, RatVersion],
     rat_files: Mapping[str, Located],
-    rat_roots: Mapping[str, Path],
+    catalogues: CatalogueFinder,
     root: Path,
     sink: DiagnosticSink,
 ) -> None:
@@ -301,7 +298,7 @@ def _check_modules(
         rat = rat_versions.get(version)
         if rat is None:
             continue  # reported already: undeclared or invalid version file
-        catalogue = _catalogue_for(rat, rat_files[version], rat_roots, root, sink)
+        catalogue = _catalogue_for(rat, rat_files[version], catalogues, root, sink)
         if catalogue is None:
             continue
         for where in by_version[version]:
@@ -309,18 +306,16 @@ def _check_modules(
 
 
 def load_repository(
-    root: Path, *, rat_roots: Mapping[str, Path] | None = None, check_modules: bool = True
+    root: Path, *, catalogues: CatalogueFinder | None = None
 ) -> tuple[DeclaredRepo | None, list[Diagnostic]]:
     """The declared model (None when there are errors) and every diagnostic."""
-    result = validate_repository(root, rat_roots=rat_roots, check_modules=check_modules)
+    result = validate_repository(root, catalogues=catalogues)
     return result.repo, result.diagnostics
 
 
-def require_valid(
-    root: Path, *, rat_roots: Mapping[str, Path] | None = None, check_modules: bool = True
-) -> DeclaredRepo:
+def require_valid(root: Path, *, catalogues: CatalogueFinder | None = None) -> DeclaredRepo:
     """The declared model, or `InvalidRepository` carrying every diagnostic."""
-    repo, diagnostics = load_repository(root, rat_roots=rat_roots, check_modules=check_modules)
+    repo, diagnostics = load_repository(root, catalogues=catalogues)
     if repo is None:
         raise InvalidRepository(diagnostics)
     return repo

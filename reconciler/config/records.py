@@ -86,6 +86,11 @@ def build_rat_version(rel: str, doc: YamlDoc) -> RatVersion:
         internal_rate=tuple(data.get("internal_rate") or ()),
         overrides=overrides,
         benchmarks=benchmarks,
+        positions={
+            (section, name): SourceRef(rel, *doc.mark((section, name)))
+            for section in ("phases", "overrides", "benchmarks")
+            for name in (data.get(section) or {})
+        },
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.plan import CancelJob, Orphan, Plan, UpdateJob
+from reconciler.enqueue.plan import CancelJob, Orphan, Plan, UpdateJob
 from reconciler.report.plan_summary import CampaignSummary, ModuleRow, PlanSummary
 
 LISTED = 20  # individual updates, cancels and orphans shown before "... and N more"

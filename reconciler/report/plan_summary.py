@@ -7,13 +7,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from reconciler.cost import Cost, estimate
-from reconciler.expand import DesiredCampaign, DesiredJob
+from reconciler.enqueue.cost import Cost, estimate
+from reconciler.enqueue.expand import DesiredCampaign, DesiredJob
 from reconciler.model import Campaign, DeclaredRepo
-from reconciler.site.decisions import site_accepts
 
 if TYPE_CHECKING:  # enqueue does I/O; this module only reads its result
-    from reconciler.enqueue import PlanContext
+    from reconciler.enqueue.step import PlanContext
 
 BIG_CAMPAIGN_CPU_HOURS = 1000.0
 
@@ -61,7 +60,7 @@ def sites_for(campaign: Campaign, repo: DeclaredRepo) -> tuple[str, ...]:
         if site.enabled
         and campaign.rat_version in site.rat_locations
         and (campaign.sites is None or name in campaign.sites)
-        and site_accepts(site, campaign.label)
+        and site.accepts_campaign(campaign.label)
     )
 
 

@@ -8,18 +8,28 @@ cancel and records that it did.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 from reconciler.backends.base import Backend
+from reconciler.documents import Doc
 from reconciler.errors import BackendError
-from reconciler.operator import requested_cancellations
-from reconciler.site import decisions as d
-from reconciler.site.jobs import cas_apply, guarded, site_jobs
-from reconciler.store.base import Store
+from reconciler.site.decisions import cancel_done
+from reconciler.site.jobs import site_jobs
+from reconciler.store.cas import cas_apply, guarded
+from reconciler.store.interface import Store
 
-Doc = dict[str, Any]
+
+def requested_cancellations(jobs: Iterable[Mapping[str, Any]]) -> Sequence[Mapping[str, Any]]:
+    """Canceled jobs whose batch job the site still has to stop."""
+    return [
+        job
+        for job in jobs
+        if job.get("status") == "canceled"
+        and (job.get("attempts") or [{}])[-1].get("status") == "cancel_requested"
+    ]
 
 
 @dataclass
@@ -52,7 +62,7 @@ def stop_cancelled(
             continue
         outcome = f"stopped {backend_id}" if backend_id else "was not submitted yet"
         if dry_run or cas_apply(
-            store, doc, guarded(_still_requested(doc), partial(d.cancel_done, now=now,
+            store, doc, guarded(_still_requested(doc), partial(cancel_done, now=now,
                                                                outcome=outcome))
         ):
             result.stopped += 1

@@ -23,21 +23,28 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reconciler.backends.base import Backend, BackendContext, SubmitSpec, create_backend
+from reconciler.backends.base import Backend, BackendContext, SubmitSpec
+from reconciler.backends.registry import create_backend
+from reconciler.documents import Doc
 from reconciler.errors import BackendError, McprodError
 from reconciler.model import DeclaredRepo, Site
-from reconciler.site import decisions as d
-from reconciler.site.campaign_status import refresh_campaign_statuses
+from reconciler.site.campaign_refresh import refresh_campaign_statuses
 from reconciler.site.cancel import stop_cancelled
+from reconciler.site.decisions import (
+    DEFAULT_BACKOFF_S,
+    DEFAULT_STALE_AFTER_S,
+    select_for_submission,
+    skip_reason,
+)
 from reconciler.site.heartbeat import write_heartbeat
-from reconciler.site.jobs import Doc, count_active, site_jobs, waiting_in_queue_order
+from reconciler.site.jobs import count_active, site_jobs, waiting_in_queue_order
 from reconciler.site.lock import submit_lock
 from reconciler.site.monitor import LogTail, ReturnCardPath, VerifyFile, monitor_jobs
 from reconciler.site.recovery import recover_own_reservations, release_stale_sites
 from reconciler.site.result import SiteCycleResult
 from reconciler.site.retry import retry_failed
 from reconciler.site.submit import submit_jobs
-from reconciler.store.base import Store
+from reconciler.store.interface import Store
 
 Clock = Callable[[], dt.datetime]
 
@@ -54,8 +61,8 @@ class CycleOptions:
     dry_run: bool = False
     prune: bool = False
     sync: bool = True
-    stale_after_s: float = d.DEFAULT_STALE_AFTER_S
-    retry_backoff_s: float = d.DEFAULT_BACKOFF_S
+    stale_after_s: float = DEFAULT_STALE_AFTER_S
+    retry_backoff_s: float = DEFAULT_BACKOFF_S
     work_dir: Path | None = None
     rat_roots: Mapping[str, Path] = field(default_factory=dict)
     max_cancel: int = 1000
@@ -220,7 +227,7 @@ def _submit(
             return
         now = clock()
         eligible, skipped = _eligible(store, site, repo, site.max_running - active, now)
-        selection = d.select_for_submission(eligible, site, repo.campaigns, active, now)
+        selection = select_for_submission(eligible, site, repo.campaigns, active, now)
         result.waiting_skipped = skipped
         if dry:
             result.submitted = len(selection.chosen)
@@ -243,7 +250,7 @@ def _eligible(
     eligible: list[Doc] = []
     skipped: dict[str, int] = {}
     for doc in waiting_in_queue_order(store):
-        reason = d.skip_reason(doc, site, repo.campaigns, now)
+        reason = skip_reason(doc, site, repo.campaigns, now)
         if reason is None:
             eligible.append(doc)
             if len(eligible) >= wanted:

@@ -15,38 +15,20 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import fnmatch
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.documents import backend_name
+from reconciler.documents import Doc, backend_name, iso, parse_iso
 from reconciler.model import Campaign, Site
-
-Doc = dict[str, Any]
 
 DEFAULT_BACKOFF_S = 300.0
 MAX_BACKOFF_S = 6 * 3600.0
 DEFAULT_STALE_AFTER_S = 2 * 3600.0
 
 
-def iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_iso(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
 # ---------------------------------------------------------------- eligibility
-
-
-def site_accepts(site: Site, label: str) -> bool:
-    """The site's `accepts` list (labels or globs); no list means every campaign."""
-    if site.accepts is None:
-        return True
-    return any(fnmatch.fnmatchcase(label, pattern) for pattern in site.accepts)
 
 
 def skip_reason(
@@ -67,7 +49,7 @@ def skip_reason(
         return f"site {site.name} is disabled (draining)"
     if campaign.sites is not None and site.name not in campaign.sites:
         return f"campaign does not allow site {site.name}"
-    if not site_accepts(site, label):
+    if not site.accepts_campaign(label):
         return f"site {site.name} does not accept campaign {label}"
     if str(job.get("rat_version")) not in site.rat_locations:
         return f"RAT {job.get('rat_version')} is not in rat_locations of site {site.name}"

@@ -14,12 +14,9 @@ from collections.abc import Mapping
 from importlib import metadata
 from typing import Any
 
-from reconciler.documents import site_id
+from reconciler.documents import Doc, iso, site_id
 from reconciler.errors import Conflict
-from reconciler.site.decisions import iso
-from reconciler.store.base import Store
-
-Doc = dict[str, Any]
+from reconciler.store.interface import Store
 
 
 @functools.cache

@@ -1,22 +1,15 @@
-"""Reading and writing job documents for the site cycle.
+"""Finding the site's job documents: by the site views, then re-read from the documents.
 
-Ownership is always decided on the document itself, never on a view row: a view
-only tells us which ids to read. Writes are compare-and-set; `cas_apply` re-reads
-a document after a lost write and asks the same decision again, so two
-reconcilers never both act on one job.
+Writes go through `reconciler.store.cas` (compare-and-set).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
 
-from reconciler.documents import ACTIVE_STATUSES
-from reconciler.errors import Conflict
-from reconciler.store.base import Store
-
-Doc = dict[str, Any]
-PAGE = 500
+from reconciler.documents import ACTIVE_STATUSES, Doc
+from reconciler.store.cas import PAGE, read_docs
+from reconciler.store.interface import Store
 
 
 def site_job_ids(store: Store, site: str, statuses: Sequence[str]) -> list[str]:
@@ -25,14 +18,6 @@ def site_job_ids(store: Store, site: str, statuses: Sequence[str]) -> list[str]:
         "mcprod/jobs_by_site_status", keys=[[site, status] for status in statuses]
     )
     return [row.id for row in rows if row.id is not None]
-
-
-def read_docs(store: Store, ids: Sequence[str]) -> list[Doc]:
-    """The documents for these ids, in batches, skipping any that vanished."""
-    docs: list[Doc] = []
-    for start in range(0, len(ids), PAGE):
-        docs.extend(d for d in store.get_many(list(ids[start : start + PAGE])) if d is not None)
-    return docs
 
 
 def site_jobs(store: Store, site: str, statuses: Sequence[str]) -> list[Doc]:
@@ -60,47 +45,3 @@ def waiting_in_queue_order(store: Store) -> Iterator[Doc]:
         if len(rows) < PAGE:
             return
         skip += len(rows)
-
-
-def cas_apply(
-    store: Store, doc: Doc, decide: Callable[[Doc], Doc | None], attempts: int = 5
-) -> Doc | None:
-    """Write `decide(doc)` by compare-and-set. On a conflict, re-read and decide again
-    on the fresh document; `decide` returning None means "leave it alone"."""
-    current: Doc | None = doc
-    for _ in range(attempts):
-        if current is None:
-            return None
-        new = decide(current)
-        if new is None:
-            return None
-        try:
-            return store.update(new)
-        except Conflict:
-            current = store.get(str(doc["_id"]))
-    return None
-
-
-def bulk_cas(store: Store, docs: Sequence[Doc]) -> tuple[list[Doc], list[str]]:
-    """Compare-and-set many documents at once: (written docs with new revs, lost ids)."""
-    written: list[Doc] = []
-    lost: list[str] = []
-    for start in range(0, len(docs), PAGE):
-        batch = list(docs[start : start + PAGE])
-        for doc, result in zip(batch, store.bulk_update(batch), strict=True):
-            if result.ok:
-                written.append({**doc, "_rev": result.rev})
-            else:
-                lost.append(str(doc["_id"]))
-    return written, lost
-
-
-def guarded(
-    still_ours: Callable[[Doc], bool], change: Callable[[Doc], Doc]
-) -> Callable[[Doc], Doc | None]:
-    """A `cas_apply` decision: apply `change` only while the fresh document passes the check."""
-
-    def decide(fresh: Doc) -> Doc | None:
-        return change(fresh) if still_ours(fresh) else None
-
-    return decide

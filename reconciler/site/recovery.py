@@ -18,17 +18,22 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
 
 from reconciler.backends.base import Backend
-from reconciler.documents import ACTIVE_STATUSES
+from reconciler.documents import ACTIVE_STATUSES, Doc
 from reconciler.errors import BackendError
-from reconciler.site import decisions as d
+from reconciler.site.decisions import (
+    heartbeat_is_stale,
+    mark_submitted,
+    recovery_action,
+    release,
+    stale_verdict,
+)
 from reconciler.site.heartbeat import read_heartbeat
-from reconciler.site.jobs import cas_apply, guarded, site_jobs
-from reconciler.store.base import Store
+from reconciler.site.jobs import site_jobs
+from reconciler.store.cas import cas_apply, guarded
+from reconciler.store.interface import Store
 
-Doc = dict[str, Any]
 # site name -> its backend, or raises BackendError when it cannot be asked from here
 BackendFor = Callable[[str], Backend]
 
@@ -71,12 +76,12 @@ def recover_own_reservations(
         name = str(job["backend_name"])
         backend_id = found.get(name)
         ours = _same_attempt(job, ("reserved",))
-        if d.recovery_action(job, backend_id) == "adopt":
-            decide = guarded(ours, partial(d.mark_submitted, backend_id=str(backend_id), now=now))
+        if recovery_action(job, backend_id) == "adopt":
+            decide = guarded(ours, partial(mark_submitted, backend_id=str(backend_id), now=now))
             counter = "adopted"
         else:
             reason = f"reservation {name} of site {site} was never submitted (released at start-up)"
-            decide = guarded(ours, partial(d.release, reason=reason, now=now))
+            decide = guarded(ours, partial(release, reason=reason, now=now))
             counter = "released"
         if dry_run or cas_apply(store, job, decide) is not None:
             setattr(result, counter, getattr(result, counter) + 1)
@@ -96,7 +101,7 @@ def release_stale_sites(
     result = RecoveryResult()
     for other in sites:
         heartbeat = read_heartbeat(store, other)
-        if not d.heartbeat_is_stale(heartbeat, now, stale_after_s):
+        if not heartbeat_is_stale(heartbeat, now, stale_after_s):
             continue
         held = site_jobs(store, other, ACTIVE_STATUSES)
         if not held:
@@ -106,13 +111,13 @@ def release_stale_sites(
         found, error = _ask(backend_for, other, [str(job["backend_name"]) for job in held])
         for job in held:
             present = None if found is None else str(job["backend_name"]) in found
-            verdict = d.stale_verdict(job, present, error, beat_at)
+            verdict = stale_verdict(job, present, error, beat_at)
             if not verdict.release:
                 result.stale_kept += 1
                 continue
             decide = guarded(
                 _same_attempt(job, ACTIVE_STATUSES),
-                partial(d.release, reason=verdict.reason, now=now),
+                partial(release, reason=verdict.reason, now=now),
             )
             written = dry_run or cas_apply(store, job, decide) is not None
             if written:

@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.documents import Doc
 from reconciler.model import Campaign
-from reconciler.site import decisions as d
-from reconciler.site.jobs import cas_apply, site_jobs
-from reconciler.store.base import Store
-
-Doc = dict[str, Any]
+from reconciler.site.decisions import RetryDecision, requeue, retry_decision
+from reconciler.site.jobs import site_jobs
+from reconciler.store.cas import cas_apply
+from reconciler.store.interface import Store
 
 
 @dataclass
@@ -41,15 +41,15 @@ def retry_failed(
     for job in site_jobs(store, site, ["failed"]):
         if job.get("retry_checked") == job.get("attempt"):
             continue
-        decision = d.retry_decision(job, campaigns.get(str(job.get("campaign"))), now,
+        decision = retry_decision(job, campaigns.get(str(job.get("campaign"))), now,
                                     base_backoff_s)
         attempt = job.get("attempt")
 
-        def decide(fresh: Doc, decision: d.RetryDecision = decision,
+        def decide(fresh: Doc, decision: RetryDecision = decision,
                    attempt: Any = attempt) -> Doc | None:
             if fresh.get("status") != "failed" or fresh.get("attempt") != attempt:
                 return None
-            new = d.requeue(fresh, decision, now) if decision.retry else dict(fresh)
+            new = requeue(fresh, decision, now) if decision.retry else dict(fresh)
             new.update(retry_checked=attempt, retry_decision=decision.why)
             return new
 

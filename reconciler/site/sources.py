@@ -16,6 +16,7 @@ import subprocess
 import tarfile
 from pathlib import Path
 
+from reconciler.catalogue.generate import release_catalogues
 from reconciler.config.load import load_repository
 from reconciler.errors import errors_only
 from reconciler.site.cycle import Loaded
@@ -62,7 +63,7 @@ def export_commit(root: Path, commit: str) -> Path:
 
 def validation_errors(tree: Path) -> list[str]:
     """What sync asks before fast-forwarding to a new commit (checked out in `tree`)."""
-    _repo, diagnostics = load_repository(tree)
+    _repo, diagnostics = load_repository(tree, catalogues=release_catalogues())
     return [d.text() for d in errors_only(diagnostics)]
 
 
@@ -86,7 +87,9 @@ def load_for_cycle(root: Path, *, sync: bool = True) -> Loaded:
         if synced.error is not None:
             errors.append(f"sync: {synced.error}")
             keep = synced.commit  # HEAD did not move: it is the last good commit
-    repo, diagnostics = (None, []) if errors else load_repository(root)
+    repo, diagnostics = (None, []) if errors else load_repository(
+        root, catalogues=release_catalogues()
+    )
     if repo is not None:
         remember_good(root, repo.commit)
         return Loaded(repo, repo.commit, monitor_only=False)
@@ -100,7 +103,7 @@ def load_for_cycle(root: Path, *, sync: bool = True) -> Loaded:
     except (OSError, subprocess.CalledProcessError, tarfile.TarError) as exc:
         errors.append(f"cannot read the last good commit {last[:12]}: {exc}")
         return Loaded(None, None, monitor_only=True, errors=tuple(errors))
-    fallback, _ = load_repository(tree, check_modules=False)
+    fallback, _ = load_repository(tree)
     if fallback is None:
         errors.append(f"the last good commit {last[:12]} does not load any more")
         return Loaded(None, None, monitor_only=True, errors=tuple(errors))

@@ -19,22 +19,21 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
 
 from reconciler.backends.base import Backend, SubmitSpec
+from reconciler.documents import Doc
 from reconciler.errors import BackendError, McprodError
-from reconciler.site import decisions as d
-from reconciler.site.faults import crash_point
-from reconciler.site.jobs import bulk_cas, cas_apply, guarded
-from reconciler.store.base import Store
+from reconciler.faults import crash_point
+from reconciler.site.decisions import mark_submitted, release, reserve
+from reconciler.store.cas import bulk_cas, cas_apply, guarded
+from reconciler.store.interface import Store
 
-Doc = dict[str, Any]
 PrepareSpec = Callable[[Doc], SubmitSpec]
 BATCH = 500
 
 
 @dataclass
-class SubmitResult:
+class SubmitCounts:
     reserved: int = 0
     lost_races: int = 0
     submitted: int = 0
@@ -62,8 +61,8 @@ def submit_jobs(
     site: str,
     prepare: PrepareSpec,
     clock: Callable[[], dt.datetime],
-) -> SubmitResult:
-    result = SubmitResult()
+) -> SubmitCounts:
+    result = SubmitCounts()
     for start in range(0, len(chosen), BATCH):
         _submit_batch(store, backend, chosen[start : start + BATCH], site, prepare, clock, result)
     return result
@@ -76,10 +75,10 @@ def _submit_batch(
     site: str,
     prepare: PrepareSpec,
     clock: Callable[[], dt.datetime],
-    result: SubmitResult,
+    result: SubmitCounts,
 ) -> None:
     now = clock()
-    reserved, lost = bulk_cas(store, [d.reserve(job, site, now) for job in batch])
+    reserved, lost = bulk_cas(store, [reserve(job, site, now) for job in batch])
     result.reserved += len(reserved)
     result.lost_races += len(lost)
     crash_point("after-reserve")
@@ -113,7 +112,7 @@ def _submit_batch(
             _release(store, job, reason, now, result)
             result.errors.append(f"{job['_id']}: {reason}")
         else:
-            records.append(d.mark_submitted(job, outcome.backend_id, now))
+            records.append(mark_submitted(job, outcome.backend_id, now))
     written, lost_records = bulk_cas(store, records)
     result.submitted += len(written)
     by_id = {str(doc["_id"]): doc for doc in records}
@@ -122,13 +121,13 @@ def _submit_batch(
 
 
 def _record_after_conflict(
-    store: Store, backend: Backend, record: Doc, now: dt.datetime, result: SubmitResult
+    store: Store, backend: Backend, record: Doc, now: dt.datetime, result: SubmitCounts
 ) -> None:
     """The reserved document changed between reserve and record: re-read it."""
     ours = _is_our_reservation(record)
     backend_id = str(record["backend_id"])
     fresh = store.get(str(record["_id"]))
-    decide = guarded(ours, partial(d.mark_submitted, backend_id=backend_id, now=now))
+    decide = guarded(ours, partial(mark_submitted, backend_id=backend_id, now=now))
     written = cas_apply(store, fresh, decide) if fresh is not None else None
     if written is not None:
         result.submitted += 1
@@ -141,7 +140,7 @@ def _record_after_conflict(
         result.errors.append(f"{record['_id']}: lost its reservation, cancel failed: {exc}")
 
 
-def _release(store: Store, job: Doc, reason: str, now: dt.datetime, result: SubmitResult) -> None:
-    decide = guarded(_is_our_reservation(job), partial(d.release, reason=reason, now=now))
+def _release(store: Store, job: Doc, reason: str, now: dt.datetime, result: SubmitCounts) -> None:
+    decide = guarded(_is_our_reservation(job), partial(release, reason=reason, now=now))
     if cas_apply(store, job, decide):
         result.released += 1

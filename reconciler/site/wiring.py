@@ -12,8 +12,10 @@ from pathlib import Path
 
 from reconciler.backends.base import Backend, SubmitSpec
 from reconciler.backends.commands import stderr_tail
+from reconciler.documents import Doc
 from reconciler.errors import BackendError
-from reconciler.jobscript import attempt_files, prepare_attempt, return_card_path
+from reconciler.job.script import attempt_files, prepare_attempt, return_card_path
+from reconciler.job.storage import verify_output
 from reconciler.model import DeclaredRepo, Site
 from reconciler.site.cycle import (
     CycleOptions,
@@ -24,11 +26,9 @@ from reconciler.site.cycle import (
     site_work_dir,
 )
 from reconciler.site.heartbeat import read_heartbeat
-from reconciler.site.jobs import Doc
 from reconciler.site.result import SiteCycleResult
 from reconciler.site.sources import load_for_cycle
-from reconciler.storage import verify_output
-from reconciler.store.base import Store
+from reconciler.store.interface import Store
 from reconciler.store.open import open_store
 from reconciler.store.url import resolve_db_url
 
@@ -89,7 +89,7 @@ def stderr_tail_of(path: Path, lines: int = 3, limit: int = 4096) -> str | None:
 
 def run_cycle(options: CycleOptions) -> SiteCycleResult:
     """One cycle with the real pieces (what `mcprod reconcile --once` runs)."""
-    from reconciler.enqueue import enqueue
+    from reconciler.enqueue.step import enqueue
 
     def open_it(opts: CycleOptions) -> Store:
         url = resolve_db_url(opts.db_url, opts.repo_root)

@@ -23,8 +23,9 @@ from typing import Any, NoReturn
 
 import couchdb.http
 
+from reconciler.documents import Doc
 from reconciler.errors import Conflict, StoreError, StoreUnavailable
-from reconciler.store.base import Change, Changes, CreateResult, Doc, ViewRow, WriteResult
+from reconciler.store.interface import Change, Changes, CreateResult, ViewRow, WriteResult
 from reconciler.store.url import CouchTarget, couch_target
 from reconciler.store.viewquery import ViewQuery
 from reconciler.store.views import VIEWS_BY_NAME

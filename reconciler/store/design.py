@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.store.base import Store
+from reconciler.store.interface import Store
 from reconciler.store.views import design_document
 
 _CONTENT_FIELDS = ("language", "views")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.errors import StoreError
-from reconciler.store.base import Store
+from reconciler.store.interface import Store
 from reconciler.store.url import mask_url, resolve_db_url, sqlite_path
 
 

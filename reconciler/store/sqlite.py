@@ -24,9 +24,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from reconciler.documents import Doc
 from reconciler.errors import Conflict, StoreError
-from reconciler.store.base import Change, Changes, CreateResult, Doc, ViewRow, WriteResult
 from reconciler.store.collate import MAX_KEY, sort_key
+from reconciler.store.interface import Change, Changes, CreateResult, ViewRow, WriteResult
 from reconciler.store.viewquery import ViewQuery, reduce_count
 from reconciler.store.views import DESIGN_ID, VIEWS, VIEWS_BY_NAME, design_document, python_map
 

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.store.base import ViewRow
 from reconciler.store.collate import sort_key
+from reconciler.store.interface import ViewRow
 
 
 @dataclass(frozen=True)

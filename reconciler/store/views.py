@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Doc = dict[str, Any]
+from reconciler.documents import Doc
+
 DESIGN_NAME = "mcprod"
 DESIGN_ID = f"_design/{DESIGN_NAME}"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.backends.base import BackendContext, BackendState, create_backend
+from reconciler.backends.base import BackendContext, BackendState
 from reconciler.backends.dirac import (
     DiracBackend,
     parse_selected_ids,
@@ -16,6 +16,7 @@ from reconciler.backends.dirac import (
     parse_submit_output,
     render_jdl,
 )
+from reconciler.backends.registry import create_backend
 from reconciler.errors import BackendError
 from reconciler.model import BackendConfig
 from tests.backends.support import write_script

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.backends.base import BackendContext, BackendState, create_backend
+from reconciler.backends.base import BackendContext, BackendState
 from reconciler.backends.local import LocalBackend
+from reconciler.backends.registry import create_backend
 from reconciler.model import BackendConfig
 from tests.backends.support import is_finished, is_running, wait_for_state, write_script
 

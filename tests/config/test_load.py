@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.catalogue.generate import release_catalogues
 from reconciler.config.load import load_repository, require_valid
 from reconciler.errors import InvalidRepository
 from reconciler.model import SourceRef
@@ -39,7 +40,7 @@ def repo(tmp_path: Path) -> Path:
 
 
 def test_the_model_holds_typed_records_that_remember_their_source(repo: Path) -> None:
-    model, diagnostics = load_repository(repo, rat_roots={"1.0.0": RELEASE})
+    model, diagnostics = load_repository(repo, catalogues=release_catalogues({"1.0.0": RELEASE}))
     assert diagnostics == []
     assert model is not None
     campaign = model.campaigns["water-v2"]
@@ -86,7 +87,7 @@ def test_the_commit_is_the_head_of_a_git_repository(repo: Path) -> None:
     git("init", "-q")
     git("add", ".")
     git("commit", "-q", "-m", "declare")
-    model = require_valid(repo, rat_roots={"1.0.0": RELEASE})
+    model = require_valid(repo, catalogues=release_catalogues({"1.0.0": RELEASE}))
     assert model.commit == git("rev-parse", "HEAD")
 
 
@@ -94,7 +95,7 @@ def test_require_valid_raises_with_every_diagnostic(repo: Path) -> None:
     (repo / "campaigns" / "broken.yaml").write_text("label: broken\nmodules: []\n")
     (repo / "sites" / "alpha.yaml").write_text("name: alpha\n")
     with pytest.raises(InvalidRepository) as raised:
-        require_valid(repo, rat_roots={"1.0.0": RELEASE})
+        require_valid(repo, catalogues=release_catalogues({"1.0.0": RELEASE}))
     texts = [d.text() for d in raised.value.diagnostics]
     assert texts == [
         "campaigns/broken.yaml:1:1: missing required field 'rat_version'",
@@ -107,9 +108,9 @@ def test_require_valid_raises_with_every_diagnostic(repo: Path) -> None:
 
 
 def test_without_module_checks_nothing_is_skipped_silently_or_reported(repo: Path) -> None:
-    model, diagnostics = load_repository(repo, check_modules=False)
+    model, diagnostics = load_repository(repo)
     assert model is not None and diagnostics == []
-    _, diagnostics = load_repository(repo)
+    _, diagnostics = load_repository(repo, catalogues=release_catalogues())
     assert [d.text() for d in diagnostics] == [
         "rat-versions/1.0.0.yaml:4:1: warning: env: no RAT release found from this path, so"
         " module checks for RAT 1.0.0 were skipped (pass --rat-root 1.0.0=DIR to check them)"
@@ -129,7 +130,7 @@ def test_the_release_is_found_from_the_env_path(repo: Path, tmp_path: Path) -> N
     (repo / "campaigns" / "water-v2.yaml").write_text(
         CAMPAIGN.replace("WaterBi214Run", "WaterBi214")
     )
-    _, diagnostics = load_repository(repo)
+    _, diagnostics = load_repository(repo, catalogues=release_catalogues())
     assert [d.text() for d in diagnostics] == [
         "campaigns/water-v2.yaml:10:5: modules[1] (WaterBi214): module: no module"
         " 'WaterBi214' in RAT 1.0.0 (did you mean 'WaterBi214Run'?)"
@@ -142,7 +143,7 @@ def test_a_run_list_shared_by_two_campaigns_is_reported_once(repo: Path) -> None
             f'label: {label}\nrat_version: "1.0.0"\n'
             "modules: [{module: WaterBi214Run, runlist: runlists/duplicate.txt}]\n"
         )
-    _, diagnostics = load_repository(repo, rat_roots={"1.0.0": RELEASE})
+    _, diagnostics = load_repository(repo, catalogues=release_catalogues({"1.0.0": RELEASE}))
     assert [d.text() for d in diagnostics] == [
         "runlists/duplicate.txt:3:1: run 100151 is listed twice (first at line 1)"
     ]
@@ -155,7 +156,7 @@ def test_a_symlink_out_of_the_repository_is_an_escape(repo: Path, tmp_path: Path
     (repo / "campaigns" / "water-v2.yaml").write_text(
         CAMPAIGN.replace("runlists/good.txt", "runlists/linked.txt")
     )
-    _, diagnostics = load_repository(repo, rat_roots={"1.0.0": RELEASE})
+    _, diagnostics = load_repository(repo, catalogues=release_catalogues({"1.0.0": RELEASE}))
     assert [d.message for d in diagnostics] == [
         "modules[1] (WaterBi214Run): runlist: 'runlists/linked.txt' points outside the repository"
     ]
@@ -175,7 +176,7 @@ def test_a_folder_that_is_not_a_repository(tmp_path: Path) -> None:
 def test_problems_of_the_release_itself_are_reported(repo: Path, tmp_path: Path) -> None:
     release = tmp_path / "release"
     shutil.copytree(RELEASE / "mac" / "production" / "water", release / "mac/production/water")
-    _, diagnostics = load_repository(repo, rat_roots={"1.0.0": release})
+    _, diagnostics = load_repository(repo, catalogues=release_catalogues({"1.0.0": release}))
     assert [d.text() for d in diagnostics] == [
         "rat-versions/1.0.0.yaml:7:3: phases.scint: macro folder mac/production/scint"
         f" does not exist in the release {release}",
@@ -188,7 +189,7 @@ def test_jobs_that_would_wait_forever_name_every_site_and_why(repo: Path) -> Non
     (repo / "campaigns" / "water-v2.yaml").write_text(
         CAMPAIGN.replace('"1.0.0"', '"2.0.0"').replace("sites: [alpha]\n", "")
     )
-    _, diagnostics = load_repository(repo, check_modules=False)
+    _, diagnostics = load_repository(repo)
     assert [d.text() for d in diagnostics] == [
         "campaigns/water-v2.yaml:3:1: rat_version: no enabled site can run RAT 2.0.0 for this"
         " campaign, so its jobs would wait forever: alpha is disabled;"
@@ -198,7 +199,7 @@ def test_jobs_that_would_wait_forever_name_every_site_and_why(repo: Path) -> Non
 
 def test_a_broken_site_file_does_not_make_campaigns_look_stranded(repo: Path) -> None:
     (repo / "sites" / "alpha.yaml").write_text("name: alpha\nbackend: {type: slurm}\n")
-    _, diagnostics = load_repository(repo, check_modules=False)
+    _, diagnostics = load_repository(repo)
     assert [d.text() for d in diagnostics] == [
         "sites/alpha.yaml:1:1: missing required fields 'rat_locations', 'storage'"
     ]
@@ -206,7 +207,7 @@ def test_a_broken_site_file_does_not_make_campaigns_look_stranded(repo: Path) ->
 
 def test_a_yml_twin_of_a_yaml_file_is_an_error(repo: Path) -> None:
     shutil.copyfile(repo / "sites" / "beta.yaml", repo / "sites" / "beta.yml")
-    _, diagnostics = load_repository(repo, check_modules=False)
+    _, diagnostics = load_repository(repo)
     assert [d.text() for d in diagnostics] == [
         "sites/beta.yml:1:1: beta.yaml and beta.yml both declare 'beta': keep one of them"
     ]

@@ -118,5 +118,5 @@ def test_any_campaign_file_is_validated_without_raising(tmp_path: Path, modules:
         (repo / "campaigns").mkdir()
     data = {"label": "fuzz", "rat_version": "1.0.0", "modules": modules}
     (repo / "campaigns" / "fuzz.yaml").write_text(yaml.safe_dump(data))
-    result = validate_repository(repo, check_modules=False)
+    result = validate_repository(repo)
     assert all(d.file and d.line >= 1 for d in result.diagnostics)

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.cli.app import run as run_cli
-from reconciler.quickstart import prepare_copy
 from reconciler.site import wiring  # noqa: F401  (imported once here, before any fork)
+from reconciler.site.quickstart import prepare_copy
 from reconciler.site.result import SiteCycleResult
-from reconciler.store.base import Store
+from reconciler.store.interface import Store
 from reconciler.store.open import open_store
 from tests.helpers import REPO_ROOT
 

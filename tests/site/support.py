@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from reconciler.backends.base import Backend, BackendContext, create_backend
+from reconciler.backends.base import Backend, BackendContext
+from reconciler.backends.registry import create_backend
 from reconciler.documents import job_id
 from reconciler.model import BackendConfig, Campaign, Entry, Retry, Site, SourceRef, Storage
-from reconciler.store.base import Store
 from reconciler.store.design import ensure_design
+from reconciler.store.interface import Store
 from reconciler.store.open import open_store
 
 NOW = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import StoreError
-from reconciler.site import decisions as d
-from reconciler.site.jobs import bulk_cas
+from reconciler.site.decisions import reserve
+from reconciler.store.cas import bulk_cas
 from tests.helpers import REPO_ROOT, run_mcprod
 from tests.site.cycle_support import (
     backend_names,
@@ -129,7 +129,7 @@ def test_jobs_of_a_stale_site_on_another_host_are_released(repo: Path) -> None:
     assert run_forked(["reconcile", "--once", "--repo", str(repo)], {}).returncode == 0
     store = store_of(repo)
     held = sorted((j for j in jobs(store) if j["status"] == "waiting"), key=lambda j: j["_id"])[:2]
-    bulk_cas(store, [d.reserve(job, "spare", NOW) for job in held])
+    bulk_cas(store, [reserve(job, "spare", NOW) for job in held])
     store.create({"_id": "site:spare", "type": "site", "name": "spare",
                   "heartbeat_at": "2020-01-01T00:00:00.000000Z", "host": "elsewhere.example"})
     report = parsed(reconcile(repo))

@@ -8,7 +8,26 @@ from typing import Any
 import pytest
 
 from reconciler.model import BackendConfig, Campaign, Site
-from reconciler.site import decisions as d
+from reconciler.site.decisions import (
+    MAX_BACKOFF_S,
+    RetryDecision,
+    StaleVerdict,
+    attempts_run,
+    backoff_seconds,
+    heartbeat_is_stale,
+    mark_completed,
+    mark_failed,
+    mark_running,
+    mark_submitted,
+    recovery_action,
+    release,
+    requeue,
+    reserve,
+    retry_decision,
+    select_for_submission,
+    skip_reason,
+    stale_verdict,
+)
 from tests.site.support import campaign
 from tests.site.support import site as support_site
 
@@ -42,7 +61,7 @@ CAMPAIGNS = {"water": campaign()}
 
 def test_order_is_priority_then_age_and_fills_up_to_max_running() -> None:
     jobs = [job(1), job(2, priority=200), job(3), job(4, priority=200), job(5)]
-    selection = d.select_for_submission(jobs, site(), CAMPAIGNS, active_at_site=0, now=NOW)
+    selection = select_for_submission(jobs, site(), CAMPAIGNS, active_at_site=0, now=NOW)
     assert [j["_id"] for j in selection.chosen] == [
         "job:WaterBi214:r2:p1",
         "job:WaterBi214:r4:p1",
@@ -51,9 +70,9 @@ def test_order_is_priority_then_age_and_fills_up_to_max_running() -> None:
 
 
 def test_running_jobs_take_slots() -> None:
-    selection = d.select_for_submission([job(1), job(2)], site(), CAMPAIGNS, 2, NOW)
+    selection = select_for_submission([job(1), job(2)], site(), CAMPAIGNS, 2, NOW)
     assert [j["_id"] for j in selection.chosen] == ["job:WaterBi214:r1:p1"]
-    assert d.select_for_submission([job(1)], site(), CAMPAIGNS, 5, NOW).chosen == ()
+    assert select_for_submission([job(1)], site(), CAMPAIGNS, 5, NOW).chosen == ()
 
 
 @pytest.mark.parametrize(
@@ -76,8 +95,8 @@ def test_running_jobs_take_slots() -> None:
 def test_skip_reasons(
     the_site: Site, campaigns: dict[str, Campaign], the_job: dict[str, Any], reason: str
 ) -> None:
-    assert d.skip_reason(the_job, the_site, campaigns, NOW) == reason
-    selection = d.select_for_submission([the_job], the_site, campaigns, 0, NOW)
+    assert skip_reason(the_job, the_site, campaigns, NOW) == reason
+    selection = select_for_submission([the_job], the_site, campaigns, 0, NOW)
     assert selection.chosen == ()
     assert selection.skipped == {reason: 1}
 
@@ -86,33 +105,33 @@ def test_accepts_globs_and_allow_list_let_jobs_through() -> None:
     the_site = site(accepts=("solar-*", "wat?r"))
     allowed = {"water": campaign(sites=("cedar",))}
     earlier = job(not_before="2026-01-01T11:59:59.000000Z")
-    assert d.skip_reason(earlier, the_site, allowed, NOW) is None
+    assert skip_reason(earlier, the_site, allowed, NOW) is None
 
 
 def test_reserve_then_submit_then_complete_records_the_attempt() -> None:
     original = job()
-    reserved = d.reserve(original, "cedar", NOW)
+    reserved = reserve(original, "cedar", NOW)
     assert original["status"] == "waiting" and original["attempts"] == []  # input untouched
     assert reserved["status"] == "reserved"
     assert reserved["attempt"] == 1
     assert reserved["backend_name"] == "job:WaterBi214:r1:p1.a1"
     assert reserved["site"] == "cedar"
-    submitted = d.mark_submitted(reserved, "4711", NOW)
+    submitted = mark_submitted(reserved, "4711", NOW)
     assert submitted["backend_id"] == "4711"
     assert submitted["attempts"][-1]["backend_id"] == "4711"
     assert submitted["attempts"][-1]["status"] == "submitted"
-    done = d.mark_completed(d.mark_running(submitted, NOW), NOW)
+    done = mark_completed(mark_running(submitted, NOW), NOW)
     assert done["status"] == "completed"
     assert done["attempts"][-1]["status"] == "completed"
     assert len(done["attempts"]) == 1
 
 
 def test_release_keeps_the_attempt_number_growing() -> None:
-    released = d.release(d.reserve(job(), "cedar", NOW), "never submitted", NOW)
+    released = release(reserve(job(), "cedar", NOW), "never submitted", NOW)
     assert released["status"] == "waiting"
     assert released["site"] is None
-    assert d.attempts_run(released) == 0
-    again = d.reserve(released, "cedar", NOW)
+    assert attempts_run(released) == 0
+    again = reserve(released, "cedar", NOW)
     assert again["backend_name"] == "job:WaterBi214:r1:p1.a2"
     assert [a["status"] for a in again["attempts"]] == ["released", "reserved"]
 
@@ -120,8 +139,8 @@ def test_release_keeps_the_attempt_number_growing() -> None:
 def failed(reason: str, attempts: int = 1, produced_output: bool = True) -> dict[str, Any]:
     doc = job()
     for _ in range(attempts):
-        doc = d.mark_failed(
-            d.mark_submitted(d.reserve(doc, "cedar", NOW), "1", NOW),
+        doc = mark_failed(
+            mark_submitted(reserve(doc, "cedar", NOW), "1", NOW),
             reason,
             NOW,
             produced_output=produced_output,
@@ -130,72 +149,72 @@ def failed(reason: str, attempts: int = 1, produced_output: bool = True) -> dict
 
 
 def test_retry_on_listed_reason_with_exponential_backoff() -> None:
-    first = d.retry_decision(failed("copy: gfal-copy error: 70 (timeout)"), CAMPAIGNS["water"],
+    first = retry_decision(failed("copy: gfal-copy error: 70 (timeout)"), CAMPAIGNS["water"],
                              NOW, base_backoff_s=60)
-    assert first == d.RetryDecision(
+    assert first == RetryDecision(
         True, "reason matches retry.on 'gfal-copy error: 70'", "2026-01-01T12:01:00.000000Z"
     )
-    second = d.retry_decision(failed("gfal-copy error: 70", attempts=2), CAMPAIGNS["water"],
+    second = retry_decision(failed("gfal-copy error: 70", attempts=2), CAMPAIGNS["water"],
                               NOW, base_backoff_s=60)
     assert second.not_before == "2026-01-01T12:02:00.000000Z"
-    requeued = d.requeue(failed("gfal-copy error: 70"), first, NOW)
+    requeued = requeue(failed("gfal-copy error: 70"), first, NOW)
     assert requeued["status"] == "waiting"
     assert requeued["not_before"] == "2026-01-01T12:01:00.000000Z"
-    assert d.skip_reason(requeued, site(), CAMPAIGNS, NOW) == "retry back-off"
+    assert skip_reason(requeued, site(), CAMPAIGNS, NOW) == "retry back-off"
 
 
 def test_no_output_is_retried_even_when_not_listed() -> None:
-    decision = d.retry_decision(failed("no return card", produced_output=False),
+    decision = retry_decision(failed("no return card", produced_output=False),
                                 CAMPAIGNS["water"], NOW)
     assert decision.retry
     assert decision.why == "the attempt produced no output"
 
 
 def test_unlisted_reason_and_exhausted_attempts_are_not_retried() -> None:
-    assert d.retry_decision(failed("segfault"), CAMPAIGNS["water"], NOW) == d.RetryDecision(
+    assert retry_decision(failed("segfault"), CAMPAIGNS["water"], NOW) == RetryDecision(
         False, "reason not listed in retry.on"
     )
-    assert d.retry_decision(
+    assert retry_decision(
         failed("gfal-copy error: 70", attempts=3), CAMPAIGNS["water"], NOW
-    ) == d.RetryDecision(False, "gave up after 3 of 3 attempts")
-    assert not d.retry_decision(failed("gfal-copy error: 70"), None, NOW).retry
+    ) == RetryDecision(False, "gave up after 3 of 3 attempts")
+    assert not retry_decision(failed("gfal-copy error: 70"), None, NOW).retry
 
 
 def test_backoff_is_capped() -> None:
-    assert d.backoff_seconds(1, 60) == 60
-    assert d.backoff_seconds(4, 60) == 480
-    assert d.backoff_seconds(30, 60) == d.MAX_BACKOFF_S
-    assert d.backoff_seconds(3, 0) == 0
+    assert backoff_seconds(1, 60) == 60
+    assert backoff_seconds(4, 60) == 480
+    assert backoff_seconds(30, 60) == MAX_BACKOFF_S
+    assert backoff_seconds(3, 0) == 0
 
 
 def test_stale_heartbeat() -> None:
     beat = {"heartbeat_at": "2026-01-01T09:59:00.000000Z"}
-    assert d.heartbeat_is_stale(beat, NOW, 7200)
-    assert not d.heartbeat_is_stale({"heartbeat_at": "2026-01-01T10:01:00.000000Z"}, NOW, 7200)
-    assert d.heartbeat_is_stale(None, NOW, 7200)
+    assert heartbeat_is_stale(beat, NOW, 7200)
+    assert not heartbeat_is_stale({"heartbeat_at": "2026-01-01T10:01:00.000000Z"}, NOW, 7200)
+    assert heartbeat_is_stale(None, NOW, 7200)
 
 
 def test_stale_verdict_says_which_case_it_was() -> None:
-    held = d.reserve(job(), "liverpool", NOW)
+    held = reserve(job(), "liverpool", NOW)
     at = "2026-01-01T09:00:00.000000Z"
-    assert d.stale_verdict(held, None, "dirac-wms-job-status: command not found", at) == (
-        d.StaleVerdict(
+    assert stale_verdict(held, None, "dirac-wms-job-status: command not found", at) == (
+        StaleVerdict(
             True,
             "released from stale site liverpool (last heartbeat 2026-01-01T09:00:00.000000Z): "
             "its backend cannot be asked: dirac-wms-job-status: command not found",
         )
     )
-    assert d.stale_verdict(held, False, None, None) == d.StaleVerdict(
+    assert stale_verdict(held, False, None, None) == StaleVerdict(
         True,
         "released from stale site liverpool (no heartbeat): "
         "job:WaterBi214:r1:p1.a1 is not in its backend",
     )
-    assert not d.stale_verdict(held, True, None, at).release
+    assert not stale_verdict(held, True, None, at).release
 
 
 def test_recovery_adopts_or_releases() -> None:
-    assert d.recovery_action(job(), "17") == "adopt"
-    assert d.recovery_action(job(), None) == "release"
+    assert recovery_action(job(), "17") == "adopt"
+    assert recovery_action(job(), None) == "release"
 
 
 def test_work_dir_choice() -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from reconciler.operator import Selector, matches, parse_runs
-from reconciler.site import decisions as d
-from reconciler.site.jobs import bulk_cas
-from reconciler.store.base import Store
+from reconciler.site.decisions import attempts_run, mark_failed, mark_submitted, reserve
+from reconciler.store.cas import bulk_cas
+from reconciler.store.interface import Store
 from tests.helpers import run_mcprod
 from tests.site.cycle_support import run_forked
 from tests.site.support import NOW, add_jobs, fresh_store, job_doc
@@ -24,7 +24,7 @@ def store(tmp_path: Path) -> Store:
 def fail(store: Store, runs: range, reason: str = "segfault") -> None:
     jobs = add_jobs(store, runs)
     failed = [
-        d.mark_failed(d.mark_submitted(d.reserve(j, "here", NOW), "1", NOW), reason, NOW)
+        mark_failed(mark_submitted(reserve(j, "here", NOW), "1", NOW), reason, NOW)
         for j in jobs
     ]
     bulk_cas(store, failed)
@@ -55,7 +55,7 @@ def test_retry_puts_failed_jobs_back_with_a_fresh_budget(store: Store, tmp_path:
     job = store.get("job:WaterBi214:r2:p1")
     assert job is not None
     assert job["status"] == "waiting"
-    assert d.attempts_run(job) == 0
+    assert attempts_run(job) == 0
     assert job["operator_actions"][0]["action"] == "retry"
     untouched = store.get("job:WaterBi214:r1:p1")
     assert untouched is not None and untouched["status"] == "failed"
@@ -87,7 +87,7 @@ def test_more_than_100_jobs_need_yes(store: Store, tmp_path: Path) -> None:
 
 def test_cancel_of_a_submitted_job_is_left_for_its_site(store: Store, tmp_path: Path) -> None:
     jobs = add_jobs(store, range(1, 2))
-    bulk_cas(store, [d.mark_submitted(d.reserve(jobs[0], "here", NOW), "77", NOW)])
+    bulk_cas(store, [mark_submitted(reserve(jobs[0], "here", NOW), "77", NOW)])
     result = run_forked(["cancel", "--repo", str(tmp_path), "--status", "submitted",
                          "--module", "Water*"], {})
     assert result.returncode == 0, result.stderr

@@ -39,7 +39,7 @@ def test_quickstart_completes_every_job_twice(tmp_path: Path) -> None:
     env.pop("MCPROD_DB", None)
     for run in (1, 2):
         result = subprocess.run(
-            [sys.executable, "-m", "reconciler.quickstart"],
+            [sys.executable, "-m", "reconciler", "quickstart"],
             cwd=clone, env=env, capture_output=True, text=True, timeout=120, check=False,
         )
         assert result.returncode == 0, f"run {run}:\n{result.stdout}\n{result.stderr}"

@@ -13,13 +13,14 @@ import pytest
 from reconciler.backends.base import Backend, SubmitSpec
 from reconciler.errors import BackendError
 from reconciler.model import Retry
-from reconciler.site import decisions as d
-from reconciler.site.jobs import bulk_cas, site_jobs, waiting_in_queue_order
+from reconciler.site.decisions import mark_submitted, reserve, select_for_submission
+from reconciler.site.jobs import site_jobs, waiting_in_queue_order
 from reconciler.site.monitor import monitor_jobs
 from reconciler.site.recovery import recover_own_reservations, release_stale_sites
 from reconciler.site.retry import retry_failed
 from reconciler.site.submit import submit_jobs
-from reconciler.store.base import Store
+from reconciler.store.cas import bulk_cas
+from reconciler.store.interface import Store
 from tests.backends.support import is_finished, wait_for_state, write_script
 from tests.site.support import (
     NOW,
@@ -56,7 +57,7 @@ def clock() -> Any:
 
 
 def submit_waiting(store: Store, backend: Backend, folder: Path, body: str = "exit 0") -> Any:
-    chosen = d.select_for_submission(
+    chosen = select_for_submission(
         list(waiting_in_queue_order(store)), site(), {"water": campaign()}, 0, NOW
     ).chosen
     return submit_jobs(store, backend, chosen, site="here", prepare=preparer(folder, body),
@@ -113,7 +114,7 @@ def test_recovery_adopts_what_reached_the_backend_and_releases_the_rest(
     store: Store, backend: Backend, tmp_path: Path
 ) -> None:
     jobs = add_jobs(store, range(1, 4))
-    reserved, _ = bulk_cas(store, [d.reserve(job, "here", NOW) for job in jobs])
+    reserved, _ = bulk_cas(store, [reserve(job, "here", NOW) for job in jobs])
     # The crash came after the first job reached the backend, before its id was recorded.
     backend_id = backend.submit(preparer(tmp_path / "s")(reserved[0]))
     result = recover_own_reservations(store, backend, "here", NOW)
@@ -127,7 +128,7 @@ def test_recovery_adopts_what_reached_the_backend_and_releases_the_rest(
         "reservation job:WaterBi214:r2:p1.a1 of site here was never submitted"
         " (released at start-up)"
     )
-    again = d.reserve(released, "here", NOW)
+    again = reserve(released, "here", NOW)
     assert again["backend_name"] == "job:WaterBi214:r2:p1.a2"
 
 
@@ -237,7 +238,7 @@ class Unreachable:
 
 def test_stale_site_reservations(store: Store, backend: Backend, tmp_path: Path) -> None:
     jobs = add_jobs(store, range(1, 3))
-    held, _ = bulk_cas(store, [d.reserve(job, "elsewhere", NOW) for job in jobs])
+    held, _ = bulk_cas(store, [reserve(job, "elsewhere", NOW) for job in jobs])
     kept = release_stale_sites(store, ["elsewhere"], lambda _s: backend, NOW, 7200)
     # the local backend here does not know the names -> released
     assert kept.stale_released == 2
@@ -251,7 +252,7 @@ def test_stale_site_reservations(store: Store, backend: Backend, tmp_path: Path)
 
 def test_stale_site_whose_backend_cannot_be_asked(store: Store) -> None:
     jobs = add_jobs(store, range(1, 2))
-    bulk_cas(store, [d.mark_submitted(d.reserve(jobs[0], "elsewhere", NOW), "9", NOW)])
+    bulk_cas(store, [mark_submitted(reserve(jobs[0], "elsewhere", NOW), "9", NOW)])
     store.create({"_id": "site:elsewhere", "type": "site",
                   "heartbeat_at": "2026-01-01T09:00:00.000000Z"})
     result = release_stale_sites(store, ["elsewhere"], lambda _s: Unreachable(),  # type: ignore[arg-type,return-value]
@@ -269,7 +270,7 @@ def test_a_fresh_heartbeat_or_a_known_name_keeps_the_job(
     store: Store, backend: Backend, tmp_path: Path
 ) -> None:
     jobs = add_jobs(store, range(1, 3))
-    held, _ = bulk_cas(store, [d.reserve(job, "elsewhere", NOW) for job in jobs])
+    held, _ = bulk_cas(store, [reserve(job, "elsewhere", NOW) for job in jobs])
     store.create({"_id": "site:elsewhere", "type": "site",
                   "heartbeat_at": "2026-01-01T11:00:00.000000Z"})
     assert release_stale_sites(store, ["elsewhere"], lambda _s: backend, NOW, 7200

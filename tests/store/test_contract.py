@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import Conflict
-from reconciler.store.base import Store, WriteResult
 from reconciler.store.design import ensure_design
+from reconciler.store.interface import Store, WriteResult
 from reconciler.store.open import open_store
 
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from reconciler.errors import StoreError
-from reconciler.store.base import Store, ViewRow
 from reconciler.store.design import ensure_design
+from reconciler.store.interface import Store, ViewRow
 from reconciler.store.open import open_store
 from tests.store.corpus import QUERIES, data_docs, job_docs
 

@@ -1,0 +1,147 @@
+"""`mcprod reconcile --once`: the enqueue step (job documents and campaign status).
+
+Thin on purpose: the work is `reconciler.enqueue.step.enqueue`, which the site cycle
+(submission, monitoring) calls too.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reconciler.cli.enqueue_options import (
+    DbOption,
+    RepoOption,
+    open_for_enqueue,
+    rat_roots_of,
+)
+from reconciler.cli.options import RatRootOption
+from reconciler.cli.plan_cmd import render_plan
+from reconciler.enqueue.step import EnqueueResult, compute_plan, enqueue, load_repo
+from reconciler.errors import McprodError
+
+PROGRESS_FROM = 2000  # jobs; smaller applies finish before a bar is worth drawing
+
+
+class _ProgressBar:
+    """A one-line bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if total < PROGRESS_FROM:
+            return
+        width = 30
+        filled = width * done // max(total, 1)
+        sys.stderr.write(f"\rapplying [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        sys.stderr.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+
+
+def summary_lines(result: EnqueueResult, site: str | None) -> list[str]:
+    commit = result.commit[:12] if result.commit else "working tree"
+    where = f" for site {site}" if site else ""
+    applied = result.applied
+    if result.up_to_date:
+        return [
+            f"reconcile{where}: commit {commit}, {result.campaigns} campaigns, "
+            f"{result.desired_jobs} jobs declared: already applied, nothing to do"
+        ]
+    lines = [
+        f"reconcile{where}: commit {commit}, {result.campaigns} campaigns, "
+        f"{result.desired_jobs} jobs declared, {result.observed_jobs} jobs in the store",
+        f"created {applied.created}, already present {applied.already_present}, "
+        f"updated {applied.updated}, canceled {applied.canceled}, "
+        f"left alone (changed meanwhile) {applied.skipped}",
+    ]
+    if result.orphans:
+        lines.append(f"orphans {result.orphans} (reported, not touched; see `mcprod plan`)")
+    return lines
+
+
+def reconcile(
+    once: Annotated[bool, typer.Option("--once", help="Run one cycle and exit (cron).")] = False,
+    site: Annotated[
+        str | None, typer.Option("--site", help="The site this reconciler runs at.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan; write nothing.")
+    ] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Cancel waiting jobs of removed or changed entries.")
+    ] = False,
+    max_cancel: Annotated[
+        int, typer.Option("--max-cancel", min=0, help="Prune guard: most jobs one run cancels.")
+    ] = 1000,
+    repo: RepoOption = Path("."),
+    db: DbOption = None,
+    rat_root: RatRootOption = None,
+    interval: Annotated[
+        str, typer.Option("--interval", help="With --site, without --once: pause between cycles.")
+    ] = "5m",
+    stale_after: Annotated[
+        str, typer.Option("--stale-after", help="With --site: a site silent this long is stale.")
+    ] = "2h",
+    retry_backoff: Annotated[
+        str, typer.Option("--retry-backoff", help="With --site: first retry back-off, doubling.")
+    ] = "5m",
+    work_dir: Annotated[
+        Path | None, typer.Option("--work-dir", help="With --site: job folders (default: the"
+                                  " site's backend work_dir, else <repo>/.mcprod/sites/<site>).")
+    ] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="With --site: text or json.")
+    ] = "text",
+) -> None:
+    """Make the job documents match the declared campaigns (idempotent, safe to race).
+
+    With --site: the whole site cycle (sync, heartbeat, enqueue, monitor, retry,
+    submit); --once for cron, else a loop every --interval until SIGTERM.
+    """
+    if site is not None:
+        from reconciler.cli.site_run import run_site_command
+
+        run_site_command(
+            site=site, once=once, dry_run=dry_run, prune=prune, max_cancel=max_cancel,
+            repo=repo, db=db, rat_roots=rat_roots_of(rat_root, repo), interval=interval,
+            stale_after=stale_after, retry_backoff=retry_backoff, work_dir=work_dir,
+            output_format=output_format,
+        )
+        return
+    if not once:
+        raise McprodError("reconcile: pass --once (one cycle, for cron)")
+    roots = rat_roots_of(rat_root, repo)
+    declared = load_repo(repo, roots)
+    store = open_for_enqueue(db, repo)
+    try:
+        if dry_run:
+            context = compute_plan(store, declared, rat_roots=roots, prune=prune,
+                                   max_cancel=max_cancel, read_only=True)
+            typer.echo(render_plan(context, "text"), nl=False)
+            typer.echo("dry run: nothing written")
+            return
+        bar = _ProgressBar() if sys.stderr.isatty() else None
+        try:
+            result = enqueue(store, declared, rat_roots=roots, prune=prune,
+                             max_cancel=max_cancel, progress=bar)
+        finally:
+            if bar is not None:
+                bar.close()
+    finally:
+        store.close()
+    for line in summary_lines(result, site):
+        typer.echo(line)
+    if result.refusal:
+        raise McprodError(result.refusal)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("reconcile")(reconcile)

@@ -1,0 +1,1 @@
+"""The declared configuration: YAML with positions, schemas, typed records, cross-file checks."""

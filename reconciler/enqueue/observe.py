@@ -1,0 +1,135 @@
+"""Read the observed job state the plan needs, with bulk view reads.
+
+One `jobs_by_campaign` range read per campaign gives every job's slot, status,
+priority and paused flag. Two facts are not in that view and are read from the
+documents themselves, only for the few jobs where they matter: the event count of a
+waiting job that was the last one of its run when it was created (an `n_ev` change
+moves the remainder), and the backend id of a reserved job (decides whether it can
+still be cancelled).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from reconciler.enqueue.expand import DesiredCampaign
+from reconciler.enqueue.plan import ObservedJob
+from reconciler.model import EventMode
+from reconciler.store.interface import Store, ViewRow
+
+BY_CAMPAIGN = "mcprod/jobs_by_campaign"
+COUNTS_BY_CAMPAIGN = "mcprod/jobs_by_campaign_module_status"
+READ_CHUNK = 1000
+
+
+def labels_in_store(store: Store) -> list[str]:
+    rows = store.view(COUNTS_BY_CAMPAIGN, reduce=True, group_level=1)
+    return sorted(str(row.key[0]) for row in rows if row.key and isinstance(row.key[0], str))
+
+
+def _job_from_row(row: ViewRow) -> ObservedJob:
+    campaign, entry_key, index = row.key
+    value: dict[str, Any] = row.value or {}
+    return ObservedJob(
+        id=str(row.id),
+        campaign=str(campaign),
+        entry_key=str(entry_key),
+        index=int(index),
+        module=str(value.get("module")),
+        run=int(value.get("run", 0)),
+        pass_=int(value.get("pass", 0)),
+        status=str(value.get("status")),
+        priority=int(value.get("priority") or 0),
+        paused=bool(value.get("paused")),
+    )
+
+
+def campaign_jobs(store: Store, label: str) -> list[ObservedJob]:
+    rows = store.view(BY_CAMPAIGN, startkey=[label], endkey=[label, {}], reduce=False)
+    return [_job_from_row(row) for row in rows]
+
+
+def _group(entry_key: str, run: int, mode: EventMode) -> tuple[str, int]:
+    """Jobs sharing one remainder: the entry in number mode, each run in run_number mode."""
+    return (entry_key, run if mode == "run_number" else 0)
+
+
+def _desired_last(desired: Iterable[DesiredCampaign]) -> set[tuple[str, int, int]]:
+    last: dict[tuple[str, int], tuple[str, int, int]] = {}
+    for campaign in desired:
+        for job in campaign.jobs:
+            mode = job.entry.event_mode
+            if job.entry.events_per_job is not None:
+                last[_group(job.entry.entry_key, job.run, mode)] = job.slot
+    return set(last.values())
+
+
+def _needs_document(
+    jobs: Sequence[ObservedJob],
+    counted: Mapping[str, EventMode],
+    desired_last: set[tuple[str, int, int]],
+) -> set[str]:
+    """Ids of the jobs whose document must be read (see the module docstring): the
+    remainder job as created (last of its group) and the one that is to hold it now."""
+    last: dict[tuple[str, int], ObservedJob] = {}
+    needed: set[str] = set()
+    for job in jobs:
+        if job.status == "reserved":
+            needed.add(job.id)
+        mode = counted.get(job.entry_key)
+        if mode is None:
+            continue
+        if job.status == "waiting" and job.slot in desired_last:
+            needed.add(job.id)
+        key = _group(job.entry_key, job.run, mode)
+        if key not in last or job.index > last[key].index:
+            last[key] = job
+    needed.update(job.id for job in last.values() if job.status == "waiting")
+    return needed
+
+
+def _with_documents(store: Store, jobs: list[ObservedJob], ids: set[str]) -> list[ObservedJob]:
+    if not ids:
+        return jobs
+    wanted = sorted(ids)
+    docs: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(wanted), READ_CHUNK):
+        for doc in store.get_many(wanted[start : start + READ_CHUNK]):
+            if doc is not None:
+                docs[doc["_id"]] = doc
+    result = []
+    for job in jobs:
+        doc = docs.get(job.id)
+        if doc is None:
+            result.append(job)
+            continue
+        events = doc.get("events")
+        result.append(
+            ObservedJob(
+                id=job.id, campaign=job.campaign, entry_key=job.entry_key, index=job.index,
+                module=job.module, run=job.run, pass_=job.pass_, status=str(doc.get("status")),
+                priority=job.priority, paused=job.paused,
+                events=int(events) if isinstance(events, int) else None,
+                backend_id=doc.get("backend_id") or None,
+            )
+        )
+    return result
+
+
+def observe(store: Store, desired: Iterable[DesiredCampaign]) -> list[ObservedJob]:
+    """Every job of every campaign in the store, declared or not."""
+    desired = list(desired)
+    counted = {
+        entry.entry_key: entry.event_mode
+        for campaign in desired
+        for entry in campaign.entries
+        if entry.events_per_job is not None
+    }
+    desired_last = _desired_last(desired)
+    labels = sorted(set(labels_in_store(store)))
+    observed: list[ObservedJob] = []
+    for label in labels:
+        jobs = campaign_jobs(store, label)
+        observed.extend(_with_documents(store, jobs, _needs_document(jobs, counted, desired_last)))
+    return observed

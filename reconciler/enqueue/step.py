@@ -1,0 +1,254 @@
+"""The enqueue step: make the store's job documents match the declared campaigns.
+
+load -> catalogues -> expand -> observe -> plan -> apply -> campaign status. The CLI
+commands `plan` and `reconcile` and the site reconciler call these two functions;
+`compute_plan` does no writes except installing missing design documents.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler.catalogue.generate import release_catalogues
+from reconciler.config.load import require_valid
+from reconciler.documents import Doc, campaign_status_id
+from reconciler.enqueue.apply import ApplyResult, Progress, apply_plan
+from reconciler.enqueue.campaign_status import counts_by_campaign, write_campaign_status
+from reconciler.enqueue.catalogues import ChosenCatalogue, choose_catalogues
+from reconciler.enqueue.expand import DesiredCampaign, expand_all
+from reconciler.enqueue.observe import observe
+from reconciler.enqueue.plan import DEFAULT_MAX_CANCEL, Plan, plan
+from reconciler.errors import StoreError, StoreUnavailable
+from reconciler.model import DeclaredRepo
+from reconciler.store.design import ensure_design
+from reconciler.store.interface import Store
+from reconciler.store.views import design_document
+
+PLANNER_VERSION = "1"  # bump when expansion changes, so stored fingerprints go stale
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    """Everything a plan report needs: the model, where catalogues came from, the plan."""
+
+    repo: DeclaredRepo
+    catalogues: Mapping[str, ChosenCatalogue]
+    desired: tuple[DesiredCampaign, ...]
+    observed_jobs: int
+    observed_ids: frozenset[str]
+    plan: Plan
+    observed_counts: Mapping[str, Mapping[str, int]]  # campaign -> status -> jobs
+    cancel_from: Mapping[str, str]  # job id -> status when observed, for each cancel
+
+
+@dataclass(frozen=True)
+class EnqueueResult:
+    """What one enqueue did; counts are zero on a dry run."""
+
+    commit: str | None
+    campaigns: int
+    desired_jobs: int
+    observed_jobs: int
+    to_create: int
+    to_update: int
+    to_cancel: int
+    orphans: int
+    withheld: int
+    refusal: str | None
+    dry_run: bool
+    applied: ApplyResult
+    plan: Plan
+    up_to_date: bool = False  # every campaign already applied as declared: nothing read
+
+
+def load_repo(repo_root: Path, rat_roots: Mapping[str, Path]) -> DeclaredRepo:
+    """The valid declared model, or `InvalidRepository` (nothing is applied then)."""
+    return require_valid(repo_root, catalogues=release_catalogues(rat_roots))
+
+
+def compute_plan(
+    store: Store,
+    repo: DeclaredRepo,
+    *,
+    rat_roots: Mapping[str, Path] | None = None,
+    prune: bool = False,
+    max_cancel: int = DEFAULT_MAX_CANCEL,
+    catalogues: Mapping[str, ChosenCatalogue] | None = None,
+    read_only: bool = False,
+) -> PlanContext:
+    """`read_only` (mcprod plan): design documents are installed only when missing, so
+    a plan against a production database with read-only credentials works."""
+    if not (read_only and store.get(design_document()["_id"]) is not None):
+        ensure_design(store)
+    if catalogues is None:
+        catalogues = choose_catalogues(repo, rat_roots or {}, store.get)
+    desired = expand_all(
+        repo.campaigns.values(),
+        {version: chosen.catalogue for version, chosen in catalogues.items()},
+        repo.commit,
+    )
+    observed = observe(store, desired)
+    result = plan(desired, observed, prune=prune, max_cancel=max_cancel)
+    counts: dict[str, dict[str, int]] = {}
+    for job in observed:
+        per = counts.setdefault(job.campaign, {})
+        per[job.status] = per.get(job.status, 0) + 1
+    cancelled = {cancel.job_id for cancel in result.cancels}
+    return PlanContext(
+        repo=repo,
+        catalogues=catalogues,
+        desired=tuple(desired),
+        observed_jobs=len(observed),
+        observed_ids=frozenset(job.id for job in observed),
+        plan=result,
+        observed_counts=counts,
+        cancel_from={job.id: job.status for job in observed if job.id in cancelled},
+    )
+
+
+def counts_after(context: PlanContext, applied: ApplyResult) -> dict[str, dict[str, int]]:
+    """Job counts per campaign after a complete apply, from what was observed and done,
+    so that no view has to be read (and, on CouchDB, re-indexed) right after writing."""
+    counts = {label: dict(per) for label, per in context.observed_counts.items()}
+
+    def move(label: str, old: str | None, new: str) -> None:
+        per = counts.setdefault(label, {})
+        if old is not None:
+            per[old] -= 1
+            if per[old] == 0:
+                del per[old]
+        per[new] = per.get(new, 0) + 1
+
+    for create in context.plan.creates:
+        move(create.campaign, None, "waiting")
+    campaign_of = {cancel.job_id: cancel.campaign for cancel in context.plan.cancels}
+    for job_id in applied.canceled_ids:
+        move(campaign_of[job_id], context.cancel_from[job_id], "canceled")
+    return counts
+
+
+def fingerprints(
+    repo: DeclaredRepo, catalogues: Mapping[str, ChosenCatalogue], prune: bool
+) -> dict[str, str]:
+    """Per campaign, a hash of everything its desired jobs depend on: the declared
+    record (entries with resolved run lists, priority, state), its catalogue, --prune."""
+    result = {}
+    for label, campaign in sorted(repo.campaigns.items()):
+        chosen = catalogues[campaign.rat_version].catalogue
+        text = repr((PLANNER_VERSION, campaign, chosen.content_hash, prune))
+        result[label] = hashlib.sha256(text.encode()).hexdigest()
+    return result
+
+
+def _already_applied(store: Store, wanted: Mapping[str, str]) -> list[Doc] | None:
+    """The status documents when every campaign was applied with these fingerprints."""
+    if not wanted:
+        return None
+    labels = sorted(wanted)
+    docs = store.get_many([campaign_status_id(label) for label in labels])
+    for label, doc in zip(labels, docs, strict=True):
+        if doc is None or doc.get("last_error") is not None:
+            return None
+        if doc.get("applied_fingerprint") != wanted[label]:
+            return None
+    return [doc for doc in docs if doc is not None]
+
+
+def write_statuses(
+    store: Store,
+    context: PlanContext,
+    error: str | None,
+    *,
+    applied: ApplyResult | None,
+    fingerprint: Mapping[str, str],
+) -> None:
+    """`applied` is None when the apply failed part-way: counts are then read back."""
+    counts = counts_by_campaign(store) if applied is None else counts_after(context, applied)
+    missing: dict[str, int] = {}
+    for create in context.plan.creates:
+        missing[create.campaign] = missing.get(create.campaign, 0) + 1
+    for campaign in context.desired:
+        write_campaign_status(
+            store,
+            campaign.label,
+            state=campaign.state,
+            counts=counts.get(campaign.label, {}),
+            desired_jobs=len(campaign.jobs),
+            missing=0 if applied is not None else missing.get(campaign.label, 0),
+            commit=context.repo.commit,
+            error=error,
+            fingerprint=(
+                fingerprint.get(campaign.label)
+                if applied is not None and error is None else None
+            ),
+        )
+
+
+def enqueue(
+    store: Store,
+    repo: DeclaredRepo,
+    *,
+    rat_roots: Mapping[str, Path] | None = None,
+    prune: bool = False,
+    max_cancel: int = DEFAULT_MAX_CANCEL,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> EnqueueResult:
+    """One enqueue cycle. A store failure mid-apply raises `StoreUnavailable`/`StoreError`;
+    what was written stays, and the next run finishes the job (creation is idempotent).
+
+    When every campaign's status document says it was fully applied with the same
+    fingerprint (same declaration, catalogue and --prune), nothing is read or written
+    (`up_to_date`); `force=True` plans in full anyway. Job status changes made by sites
+    or operators never call for an enqueue action, so the shortcut misses nothing."""
+    catalogues = choose_catalogues(repo, rat_roots or {}, store.get)
+    wanted = fingerprints(repo, catalogues, prune)
+    if not force and not dry_run:
+        statuses = _already_applied(store, wanted)
+        if statuses is not None:
+            return EnqueueResult(
+                commit=repo.commit,
+                campaigns=len(statuses),
+                desired_jobs=sum(int(doc.get("desired_jobs") or 0) for doc in statuses),
+                observed_jobs=sum(sum((doc.get("counts") or {}).values()) for doc in statuses),
+                to_create=0, to_update=0, to_cancel=0, orphans=0, withheld=0, refusal=None,
+                dry_run=False, applied=ApplyResult(), plan=Plan(), up_to_date=True,
+            )
+    context = compute_plan(store, repo, rat_roots=rat_roots, prune=prune, max_cancel=max_cancel,
+                           catalogues=catalogues, read_only=dry_run)
+    the_plan = context.plan
+    applied = ApplyResult()
+    if not dry_run:
+        try:
+            applied = apply_plan(store, the_plan, context.observed_ids, progress)
+        except StoreUnavailable as exc:
+            raise StoreUnavailable(
+                f"{exc}; the apply stopped part-way: nothing is lost, the next "
+                "`mcprod reconcile` finishes it"
+            ) from None
+        except StoreError as exc:
+            with contextlib.suppress(StoreError):
+                write_statuses(store, context, str(exc), applied=None, fingerprint=wanted)
+            raise
+        write_statuses(store, context, the_plan.refusal, applied=applied,
+                       fingerprint=wanted)
+    return EnqueueResult(
+        commit=repo.commit,
+        campaigns=len(context.desired),
+        desired_jobs=sum(len(c.jobs) for c in context.desired),
+        observed_jobs=context.observed_jobs,
+        to_create=len(the_plan.creates),
+        to_update=len(the_plan.updates),
+        to_cancel=len(the_plan.cancels),
+        orphans=len(the_plan.orphans),
+        withheld=len(the_plan.withheld),
+        refusal=the_plan.refusal,
+        dry_run=dry_run,
+        applied=applied,
+        plan=the_plan,
+    )

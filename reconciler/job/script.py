@@ -1,0 +1,294 @@
+"""The per-attempt job script: set up RAT, run the macro, stage the outputs out.
+
+`prepare_attempt` writes, into `<work root>/jobs/<Module>/r<run>_p<pass>/a<attempt>/`:
+
+    job.sh       the script the backend runs (bash, meant to be read by a site admin)
+    job.mac      the macro as rendered (also embedded in job.sh)
+    job.out/err  the backend's logs of the script
+    return-card.json   written by the job's stage-out
+
+The script is self-contained (macro and stage-out program embedded as quoted
+here-documents) so that a grid backend can ship it alone; it runs in the folder
+the backend starts it in and writes everything there.
+
+Decisions the design left open, taken here:
+- Output names are set in the macro: after each `/rat/proc[last] outroot` and
+  `outntuple` line mcprod puts `/rat/procset file "<name>"`, the RAT command that
+  names an output processor's file. The first outroot/outntuple processor is
+  `ratds`/`ntuple`, any later one `other_ratds`/`other_ntuple`.
+- The RATDB tag is passed as `--ratdb-tag TAG` (RATDB_TAG_OPTION below: one place
+  to change it for a RAT release that spells it differently).
+- Template values are filled in by mcprod before submission, so a bad value or a
+  missing one stops the attempt here instead of failing on a worker node.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from reconciler.backends.base import SubmitSpec
+from reconciler.errors import McprodError
+from reconciler.job.storage import output_url
+from reconciler.model import Site
+
+RATDB_TAG_OPTION = "--ratdb-tag"
+PLAIN_TOKEN = re.compile(r"[A-Za-z0-9_.:+-]+")
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+OUTPUT_PROCESSOR = re.compile(r"^\s*/rat/proc(?:last)?\s+(outroot|outntuple)\b")
+PROCSET_FILE = re.compile(r"^\s*/rat/procset\s+file\b")
+
+
+class JobScriptError(McprodError):
+    """The job document, site or release cannot make a runnable script."""
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    name: str
+    data_type: str
+
+
+@dataclass(frozen=True)
+class AttemptFiles:
+    """Where one attempt's files live; `spec` is what the backend is given."""
+
+    work_dir: Path
+    script: Path
+    macro: Path
+    stdout: Path
+    stderr: Path
+    return_card: Path
+
+    def spec(self, name: str) -> SubmitSpec:
+        return SubmitSpec(name, self.script, self.work_dir, self.stdout, self.stderr)
+
+
+def attempt_dir(work_root: Path, job: Mapping[str, Any], attempt: int | None = None) -> Path:
+    number = job.get("attempt") if attempt is None else attempt
+    return work_root / "jobs" / str(job["module"]) / f"r{job['run']}_p{job['pass']}" / f"a{number}"
+
+
+def attempt_files(
+    work_root: Path, job: Mapping[str, Any], attempt: int | None = None
+) -> AttemptFiles:
+    folder = attempt_dir(work_root, job, attempt)
+    return AttemptFiles(
+        work_dir=folder,
+        script=folder / "job.sh",
+        macro=folder / "job.mac",
+        stdout=folder / "job.out",
+        stderr=folder / "job.err",
+        return_card=folder / "return-card.json",
+    )
+
+
+def return_card_path(work_root: Path, job: Mapping[str, Any]) -> Path:
+    """The return card of the job's current attempt (what the monitor reads)."""
+    return attempt_files(work_root, job).return_card
+
+
+def env_script_for(site: Site, rat_version: str, version_env: str) -> str:
+    """The env script a site uses for a RAT version: its rat_locations entry; CVMFS -> env."""
+    location = site.rat_locations.get(rat_version)
+    if location is None:
+        raise JobScriptError(f"site {site.name} has no rat_locations entry for RAT {rat_version}")
+    return version_env if location == "CVMFS" else location
+
+
+def release_root(env_script: str, rat_version: str) -> Path:
+    """The RAT release beside the env script (CVMFS: `rat-<v>/` next to it; else its folder)."""
+    folder = Path(env_script).parent
+    for candidate in (folder / f"rat-{rat_version}", folder):
+        if (candidate / "mac").is_dir():
+            return candidate
+    raise JobScriptError(f"no RAT release with a mac/ folder next to {env_script}")
+
+
+def check_template_value(name: str, value: object) -> str:
+    """The text a template value becomes; numbers or plain tokens only."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise JobScriptError(f"template value {name}={value!r}: expected a number or a plain token")
+    text = str(value)
+    if isinstance(value, str) and not PLAIN_TOKEN.fullmatch(text):
+        raise JobScriptError(
+            f"template value {name}={value!r}: only letters, digits and _.:+- are allowed"
+        )
+    return text
+
+
+def output_stem(job: Mapping[str, Any]) -> str:
+    return f"{job['module']}_r{job['run']}_s0_p{job['pass']}"
+
+
+def output_file_name(job: Mapping[str, Any], data_type: str) -> str:
+    stem = output_stem(job)
+    suffix = str(job.get("other_suffix") or "other").lstrip("_")
+    return {
+        "ratds": f"{stem}.root",
+        "ntuple": f"{stem}.ntuple.root",
+        "other_ratds": f"{stem}_{suffix}.root",
+        "other_ntuple": f"{stem}_{suffix}.ntuple.root",
+    }[data_type]
+
+
+def render_macro(
+    text: str, template: Mapping[str, object], job: Mapping[str, Any]
+) -> tuple[str, list[OutputFile]]:
+    """The macro with template values filled in and output names set; and those outputs."""
+    values = {name: check_template_value(name, value) for name, value in template.items()}
+    missing = sorted({m for m in PLACEHOLDER.findall(text) if m not in values})
+    if missing:
+        raise JobScriptError(f"macro placeholders without a template value: {', '.join(missing)}")
+    text = PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
+    if "MCPROD_MACRO" in text:  # the here-document delimiter that embeds the macro
+        raise JobScriptError("macro contains the reserved word MCPROD_MACRO")
+    lines: list[str] = []
+    outputs: list[OutputFile] = []
+    seen: set[str] = set()
+    for line in text.splitlines():
+        if PROCSET_FILE.match(line) and lines and lines[-1].startswith("/rat/procset file"):
+            continue  # the macro's own file name for this processor: mcprod's wins
+        lines.append(line)
+        match = OUTPUT_PROCESSOR.match(line)
+        if match:
+            kind = "ratds" if match.group(1) == "outroot" else "ntuple"
+            data_type = kind if kind not in seen else f"other_{kind}"
+            seen.add(kind)
+            name = output_file_name(job, data_type)
+            outputs.append(OutputFile(name, data_type))
+            lines.append(f'/rat/procset file "{name}"')
+    declared = [str(o) for o in job.get("outputs") or []]
+    made = {o.data_type for o in outputs}
+    absent = [o for o in declared if o not in made]
+    if absent:
+        raise JobScriptError(f"macro has no output processor for {', '.join(absent)}")
+    return "\n".join(lines) + "\n", [o for o in outputs if o.data_type in declared]
+
+
+def rat_arguments(job: Mapping[str, Any]) -> list[str]:
+    """The event-mode arguments and RATDB tag for `rat`."""
+    mode = job.get("event_mode")
+    if mode == "number":
+        args = ["-N", _positive(job, "events")]
+    elif mode == "time":
+        args = ["-T", _positive(job, "duration_s")]
+    elif mode == "run":
+        args = ["-r", _positive(job, "run")]
+    elif mode == "run_number":
+        args = ["-n", _positive(job, "run"), "-N", _positive(job, "events")]
+    else:
+        raise JobScriptError(f"{job.get('_id')}: unknown event_mode {mode!r}")
+    tag = job.get("ratdb_tag")
+    if tag:
+        args += [RATDB_TAG_OPTION, check_template_value("ratdb_tag", tag)]
+    return args
+
+
+def _positive(job: Mapping[str, Any], field: str) -> str:
+    value = job.get(field)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise JobScriptError(f"{job.get('_id')}: {field} must be a positive number, got {value!r}")
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def stageout_source() -> str:
+    return resources.files("reconciler").joinpath("job", "stageout.py").read_text(encoding="utf-8")
+
+
+def render_job_script(
+    job: Mapping[str, Any],
+    *,
+    env_script: str,
+    macro_text: str,
+    outputs: Sequence[OutputFile],
+    base_url: str,
+    attempt: int,
+) -> str:
+    """The bash script of one attempt (pure: text in, text out)."""
+    label = str(job.get("campaign") or (job.get("labels") or ["unlabelled"])[0])
+    plan = {
+        "card": "return-card.json",
+        "job_id": job.get("_id"),
+        "attempt": attempt,
+        "outputs": [
+            {"name": o.name, "data_type": o.data_type,
+             "url": output_url(base_url, label, str(job["module"]), o.name)}
+            for o in outputs
+        ],
+    }
+    rat = shlex.join(["rat", *rat_arguments(job), "-l", "rat.log", "job.mac"])
+    destination = output_url(base_url, label, str(job["module"]), "")
+    return f"""#!/bin/bash
+# mcprod job script (generated; kept for reading). One attempt of one job:
+#   job      {job.get('_id')}  attempt {attempt}
+#   campaign {label}  RAT {job.get('rat_version')}  macro {job.get('macro_path')}
+# It runs in the folder the batch system starts it in and leaves there:
+# job.mac, rat.log, the outputs, and return-card.json (what the reconciler reads).
+set -euo pipefail
+rm -f return-card.json
+
+echo {shlex.quote(f"mcprod: setting up RAT from {env_script}")}
+set +u  # env scripts are not written for nounset
+source {shlex.quote(env_script)}
+set -u
+
+echo "mcprod: writing the rendered macro job.mac"
+cat > job.mac <<'MCPROD_MACRO'
+{macro_text.rstrip(chr(10))}
+MCPROD_MACRO
+
+echo {shlex.quote(f"mcprod: running {rat}")}
+{rat}
+
+echo {shlex.quote(f"mcprod: copying outputs to {destination}")}
+cat > mcprod-stageout.py <<'MCPROD_STAGEOUT'
+{stageout_source().rstrip(chr(10))}
+MCPROD_STAGEOUT
+python3 mcprod-stageout.py <<'MCPROD_PLAN'
+{json.dumps(plan, indent=1, sort_keys=True)}
+MCPROD_PLAN
+"""
+
+
+def prepare_attempt(
+    job: Mapping[str, Any],
+    *,
+    site: Site,
+    version_env: str,
+    work_root: Path,
+    attempt: int | None = None,
+) -> AttemptFiles:
+    """Renders the macro and writes the script of the job's current attempt."""
+    number = int(job.get("attempt") or 0) if attempt is None else attempt
+    rat_version = str(job.get("rat_version"))
+    env_script = env_script_for(site, rat_version, version_env)
+    macro_path = release_root(env_script, rat_version) / str(job.get("macro_path"))
+    try:
+        macro_source = macro_path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise JobScriptError(f"cannot read macro {macro_path}: {error.strerror}") from None
+    template = job.get("template") or {}
+    macro_text, outputs = render_macro(macro_source, template, job)
+    files = attempt_files(work_root, job, number)
+    files.work_dir.mkdir(parents=True, exist_ok=True)
+    files.macro.write_text(macro_text)
+    script = render_job_script(
+        job,
+        env_script=env_script,
+        macro_text=macro_text,
+        outputs=outputs,
+        base_url=site.storage.base_url,
+        attempt=number,
+    )
+    partial = files.script.with_suffix(".sh.tmp")
+    partial.write_text(script)
+    partial.chmod(0o755)
+    partial.replace(files.script)
+    return files
