@@ -11,20 +11,19 @@ else is `failed` with the reason, for the retry step to judge.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reconciler.backends.base import Backend, BackendState
-from reconciler.documents import data_id
+from reconciler.documents import Doc, data_id
 from reconciler.errors import BackendError
-from reconciler.site import decisions as d
-from reconciler.site.jobs import bulk_cas, cas_apply
-from reconciler.store.base import Store
+from reconciler.job.returncard import CardFile, ReturnCard, ReturnCardError, read_return_card
+from reconciler.site.decisions import mark_completed, mark_failed, mark_running
+from reconciler.store.cas import bulk_cas, cas_apply
+from reconciler.store.interface import Store
 
-Doc = dict[str, Any]
 # (url, size, adler32) -> None when the file is there as recorded, else what is wrong.
 VerifyFile = Callable[[str, int, str], str | None]
 ReturnCardPath = Callable[[Doc], Path]
@@ -60,12 +59,11 @@ class MonitorResult:
     failures: list[str] = field(default_factory=list)  # "<job id>: <reason>"
 
 
-def data_type_of(file: Mapping[str, Any], job: Mapping[str, Any]) -> str:
+def data_type_of(file: CardFile, job: Mapping[str, Any]) -> str:
     """The data type of a return-card file: as the card says, else from its name."""
-    declared = file.get("data_type")
-    if isinstance(declared, str) and declared:
-        return declared
-    name = str(file.get("name", ""))
+    if file.data_type:
+        return file.data_type
+    name = file.name
     suffix = job.get("other_suffix")
     if suffix and str(suffix) in name:
         return "other_ntuple" if name.endswith(".ntuple.root") else "other_ratds"
@@ -75,23 +73,8 @@ def data_type_of(file: Mapping[str, Any], job: Mapping[str, Any]) -> str:
     return "other"
 
 
-def read_return_card(path: Path) -> tuple[list[Doc] | None, str | None]:
-    """The card's files, or None and why it could not be used."""
-    try:
-        card = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None, f"no return card at {path}"
-    except (OSError, ValueError) as exc:
-        return None, f"unreadable return card {path}: {exc}"
-    files = card.get("files") if isinstance(card, dict) else None
-    if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
-        return None, f"unreadable return card {path}: no 'files' list"
-    return files, None
 
-
-def judge_outputs(
-    job: Mapping[str, Any], files: Sequence[Mapping[str, Any]], verify: VerifyFile
-) -> Verdict:
+def judge_outputs(job: Mapping[str, Any], files: Sequence[CardFile], verify: VerifyFile) -> Verdict:
     """Check every card file on the storage and that every declared output is there."""
     problems: list[str] = []
     present = 0
@@ -99,23 +82,18 @@ def judge_outputs(
     listed: set[str] = set()
     for file in files:
         listed.add(data_type_of(file, job))
-        try:
-            url, size, adler = str(file["url"]), int(file["size"]), str(file["adler32"])
-        except (KeyError, TypeError, ValueError):
-            problems.append(f"return card entry without url/size/adler32: {dict(file)}")
-            continue
+        url, size, adler = file.url, file.size, file.adler32
         problem = verify(url, size, adler)
         if problem is not None and problem.startswith(STORAGE_UNREACHABLE):
-            return Verdict(False, f"{file.get('name', url)}: {problem}", undecided=True)
+            return Verdict(False, f"{file.name}: {problem}", undecided=True)
         if problem is None:
             present += 1
         elif not problem.startswith("missing"):
             present += 1  # something is on the storage, only not what was recorded
         if problem is not None:
-            problems.append(f"{file.get('name', url)}: {problem}")
+            problems.append(f"{file.name}: {problem}")
             continue
-        entry = {"name": str(file.get("name", url.rsplit("/", 1)[-1])), "url": url,
-                 "size": size, "adler32": adler}
+        entry = {"name": file.name, "url": url, "size": size, "adler32": adler}
         by_type.setdefault(data_type_of(file, job), []).append(entry)
     for output in job.get("outputs") or []:
         if output not in listed:
@@ -145,15 +123,6 @@ def data_document(job: Mapping[str, Any], data_type: str, files: list[Doc]) -> D
     }
 
 
-def card_error(path: Path) -> str | None:
-    """The stage-out error a failed job's return card records, if any."""
-    try:
-        card = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    error = card.get("error") if isinstance(card, dict) else None
-    return str(error) if error else None
-
 
 def finished_verdict(
     job: Mapping[str, Any],
@@ -163,13 +132,18 @@ def finished_verdict(
     log_tail: str | None = None,
 ) -> Verdict:
     """The verdict on a job the backend reports finished."""
-    files, card_problem = read_return_card(card)
+    try:
+        returned: ReturnCard | None = read_return_card(card)
+        card_problem = None
+    except ReturnCardError as error:
+        returned, card_problem = None, str(error)
+    files = list(returned.files) if returned is not None else None
     if state.state != "completed":
         code = f" (exit code {state.exit_code})" if state.exit_code is not None else ""
         parts = [f"{state.state} in the batch system{code}"]
         if state.reason and state.reason != f"exit code {state.exit_code}":
             parts.append(state.reason)
-        stage_out = card_error(card)
+        stage_out = returned.error if returned is not None else None
         if stage_out:
             parts.append(f"stage-out: {stage_out}")
         if log_tail:
@@ -241,7 +215,7 @@ def monitor_jobs(
         state = states.get(str(job["backend_id"]), BackendState("unknown"))
         if state.state in ("pending", "running"):
             if state.state == "running" and job.get("status") == "submitted":
-                updates.append(d.mark_running(job, now))
+                updates.append(mark_running(job, now))
             else:
                 result.unchanged += 1
             continue
@@ -275,7 +249,7 @@ def monitor_jobs(
     for job_id in lost:
         original = originals[job_id]
         ours = _still_ours(original)
-        redo = decided.get(job_id, lambda fresh: d.mark_running(fresh, now))
+        redo = decided.get(job_id, lambda fresh: mark_running(fresh, now))
 
         def decide(fresh: Doc, ours: Callable[[Doc], bool] = ours,
                    redo: Callable[[Doc], Doc] = redo) -> Doc | None:
@@ -294,8 +268,8 @@ def _redo(state: BackendState, verdict: Verdict, now: dt.datetime) -> Callable[[
 
 def apply_verdict(job: Doc, state: BackendState, verdict: Verdict, now: dt.datetime) -> Doc:
     if verdict.ok:
-        return d.mark_completed(job, now, exit_code=state.exit_code)
-    return d.mark_failed(
+        return mark_completed(job, now, exit_code=state.exit_code)
+    return mark_failed(
         job, str(verdict.reason), now, exit_code=state.exit_code,
         produced_output=verdict.produced_output,
     )

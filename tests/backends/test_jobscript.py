@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.backends.base import BackendContext, BackendState, create_backend
-from reconciler.jobscript import (
+from reconciler.backends.base import BackendContext, BackendState
+from reconciler.backends.registry import create_backend
+from reconciler.job.returncard import read_return_card
+from reconciler.job.script import (
     JobScriptError,
     attempt_files,
     prepare_attempt,
@@ -18,9 +20,9 @@ from reconciler.jobscript import (
     render_macro,
     return_card_path,
 )
+from reconciler.job.stageout import adler32_of_file
+from reconciler.job.storage import verify_output
 from reconciler.model import BackendConfig, Storage
-from reconciler.stageout import adler32_of_file
-from reconciler.storage import read_return_card, verify_output
 from tests.backends.release import make_job, make_release, make_site
 from tests.backends.support import is_finished, wait_for_state
 

@@ -9,13 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.backends.base import BackendContext, BackendState, create_backend
+from reconciler.backends.base import BackendContext, BackendState
+from reconciler.backends.registry import create_backend
 from reconciler.backends.slurm import JobCompReader, SlurmBackend
 from reconciler.backends.slurm_parse import expand_task_string
 from reconciler.errors import BackendError
-from reconciler.jobscript import prepare_attempt
+from reconciler.job.returncard import read_return_card
+from reconciler.job.script import prepare_attempt
+from reconciler.job.storage import verify_output
 from reconciler.model import BackendConfig
-from reconciler.storage import read_return_card, verify_output
 from tests.backends.release import make_job, make_release, make_site
 from tests.backends.support import is_finished, is_running, wait_for_state, write_script
 from tests.services.slurm import SlurmCluster

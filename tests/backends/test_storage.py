@@ -7,17 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.storage import (
+from reconciler.job.returncard import (
     CardFile,
     ReturnCard,
     ReturnCardError,
-    StorageError,
-    copy_to_storage,
-    output_url,
     read_return_card,
-    verify_output,
     write_return_card,
 )
+from reconciler.job.storage import StorageError, copy_to_storage, output_url, verify_output
 
 DATA = b"stand-in events\n" * 1000
 
@@ -93,11 +90,12 @@ def test_return_card_round_trip(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
-        (None, "no return card"),
-        ("{", "unreadable return card (Expecting property name enclosed in double quotes: "
-              "line 1 column 2 (char 1))"),
-        ('{"files": 3}', "return card without a 'files' list"),
-        ('{"files": [{"name": "a"}]}', "files[0]: missing or bad 'data_type'"),
+        (None, "no return card at {path}"),
+        ("{", "unreadable return card {path}: Expecting property name enclosed in double "
+              "quotes: line 1 column 2 (char 1)"),
+        ('{"files": 3}', "unreadable return card {path}: no 'files' list"),
+        ('{"files": [{"name": "a"}]}', "unreadable return card {path}: files[0]: missing or bad"
+                                       " 'url'"),
     ],
 )
 def test_bad_return_cards(tmp_path: Path, content: str | None, problem: str) -> None:
@@ -106,4 +104,4 @@ def test_bad_return_cards(tmp_path: Path, content: str | None, problem: str) -> 
         path.write_text(content)
     with pytest.raises(ReturnCardError) as bad:
         read_return_card(path)
-    assert str(bad.value) == f"{path}: {problem}"
+    assert str(bad.value) == problem.format(path=path)
