@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Code that runs on grid worker nodes with the node's own python3 (3.6 on CentOS 7).
+WORKER_NODE_CODE := reconciler/job/stageout.py
+VERMIN_ARGS := -t=3.6- --no-tips --violations --eval-annotations
 
 .PHONY: run test lint typecheck unit services-packages bench clean
 
@@ -14,6 +17,7 @@ test: $(STAMP) node_modules/.installed services-packages
 	$(VENV)/bin/ruff check reconciler tests bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/vermin $(VERMIN_ARGS) $(WORKER_NODE_CODE)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 $(STAMP): pyproject.toml
@@ -32,6 +36,7 @@ services-packages:
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check reconciler tests bench
+	$(VENV)/bin/vermin $(VERMIN_ARGS) $(WORKER_NODE_CODE)
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy

@@ -41,10 +41,10 @@ from reconciler.backends.slurm import SlurmBackend  # noqa: E402
 from reconciler.enqueue.step import enqueue  # noqa: E402
 from reconciler.job.script import attempt_files  # noqa: E402
 from reconciler.model import DeclaredRepo, Site  # noqa: E402
-from reconciler.quickstart import prepare_copy  # noqa: E402
 from reconciler.site.cycle import CycleOptions, SitePieces, run_site_cycle  # noqa: E402
 from reconciler.site.jobs import site_jobs  # noqa: E402
 from reconciler.site.monitor import monitor_jobs  # noqa: E402
+from reconciler.site.quickstart import prepare_copy  # noqa: E402
 from reconciler.site.sources import load_for_cycle  # noqa: E402
 from reconciler.site.wiring import site_pieces  # noqa: E402
 from reconciler.store.interface import Store  # noqa: E402

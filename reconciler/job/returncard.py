@@ -22,6 +22,8 @@ class CardFile:
     url: str
     size: int
     adler32: str
+    guid: str | None = None
+    """Written by the stage-out since the grid backends; older cards have none."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,10 @@ class ReturnCard:
         card: dict[str, object] = {
             "job_id": self.job_id,
             "attempt": self.attempt,
-            "files": [vars(f).copy() for f in self.files],
+            "files": [
+                {k: v for k, v in vars(f).items() if not (k == "guid" and v is None)}
+                for f in self.files
+            ],
         }
         if self.error is not None:
             card["error"] = self.error
@@ -71,6 +76,7 @@ def read_return_card(path: Path) -> ReturnCard:
                     url=str(entry["url"]),
                     size=int(entry["size"]),
                     adler32=str(entry["adler32"]),
+                    guid=_optional_str(entry.get("guid")),
                 )
             )
         except (KeyError, TypeError, ValueError) as error:

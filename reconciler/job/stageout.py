@@ -5,36 +5,49 @@ nodes where mcprod is not installed: the job-script renderer embeds its source
 in every job script. The reconciler imports the same functions (adler32, copy),
 so the job and the monitor agree on checksums by construction.
 
+It runs on the worker node's own `python3`, which on CentOS 7 grid nodes is 3.6:
+no walrus, no `from __future__ import annotations`, no `capture_output`, and
+type hints as comments (`make test` checks it with vermin, target 3.6).
+
 Input (stdin, JSON): {"card": path, "job_id": ..., "attempt": n,
                       "outputs": [{"name", "data_type", "url"}]}
 The card is written atomically, and only after every copy succeeded; on failure
 the error goes to stderr (retry policies match on it, e.g. "gfal-copy error: 70")
 and to an `error` card so the monitor can tell why, and the exit code is 1.
+Each file gets a GUID (upper-case UUID, as the legacy return card had), which a
+site with a file catalogue registers with the file's LFN.
 """
-
-from __future__ import annotations
 
 import json
 import os
 import shutil
 import subprocess
 import sys
+import uuid
 import zlib
-from urllib.parse import unquote, urlparse
+
+try:
+    from urllib.parse import unquote, urlparse
+except ImportError:  # pragma: no cover - Python 2 is not supported, but say so clearly
+    sys.exit("mcprod stage-out needs Python 3.6 or newer")
 
 CHUNK = 1 << 20
 
 
-def adler32_of_file(path: str) -> str:
+def adler32_of_file(path):
+    # type: (str) -> str
     """adler32 of a file as 8 lowercase hex digits (what gfal-sum ADLER32 prints)."""
     value = 1
     with open(path, "rb") as stream:
-        while chunk := stream.read(CHUNK):
+        chunk = stream.read(CHUNK)
+        while chunk:
             value = zlib.adler32(chunk, value)
-    return f"{value & 0xFFFFFFFF:08x}"
+            chunk = stream.read(CHUNK)
+    return "%08x" % (value & 0xFFFFFFFF)
 
 
-def local_path(url: str) -> str | None:
+def local_path(url):
+    # type: (str) -> str | None
     """The path of a file:// URL (or a plain path), None for any other scheme."""
     parsed = urlparse(url)
     if parsed.scheme in ("", "file"):
@@ -42,7 +55,8 @@ def local_path(url: str) -> str | None:
     return None
 
 
-def gfal_env() -> dict[str, str]:
+def gfal_env():
+    # type: () -> dict[str, str]
     # gfal2's Python bindings live in Debian's/the grid UI's own interpreter.
     env = dict(os.environ)
     if os.path.exists("/usr/bin/python3"):
@@ -50,7 +64,8 @@ def gfal_env() -> dict[str, str]:
     return env
 
 
-def copy_file(source: str, url: str, use_gfal: bool = False) -> None:
+def copy_file(source, url, use_gfal=False):
+    # type: (str, str, bool) -> None
     """Copies a local file to a storage URL (file:// by copy, other schemes with gfal-copy)."""
     target = local_path(url)
     if target is not None and not use_gfal:
@@ -61,7 +76,8 @@ def copy_file(source: str, url: str, use_gfal: bool = False) -> None:
         return
     command = ["gfal-copy", "-f", "-p", "file://" + os.path.abspath(source), url]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, env=gfal_env(), check=False)
+        done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              universal_newlines=True, env=gfal_env(), check=False)
     except FileNotFoundError:
         raise RuntimeError("gfal-copy: command not found (install the gfal2 tools)") from None
     if done.returncode != 0:
@@ -69,7 +85,8 @@ def copy_file(source: str, url: str, use_gfal: bool = False) -> None:
         raise RuntimeError(f"gfal-copy error: {done.returncode}: {tail}")
 
 
-def write_json_atomic(path: str, data: object) -> None:
+def write_json_atomic(path, data):
+    # type: (str, object) -> None
     partial = path + ".tmp"
     with open(partial, "w") as stream:
         json.dump(data, stream, indent=1, sort_keys=True)
@@ -77,9 +94,15 @@ def write_json_atomic(path: str, data: object) -> None:
     os.replace(partial, path)
 
 
-def stage_out(plan: dict[str, object]) -> int:
+def new_guid():
+    # type: () -> str
+    return str(uuid.uuid4()).upper()
+
+
+def stage_out(plan):
+    # type: (dict[str, object]) -> int
     card_path = str(plan["card"])
-    files: list[dict[str, object]] = []
+    files = []  # type: list[dict[str, object]]
     outputs = plan.get("outputs")
     assert isinstance(outputs, list)
     try:
@@ -91,7 +114,7 @@ def stage_out(plan: dict[str, object]) -> int:
             copy_file(name, url)
             print(f"stage-out: {name} -> {url} ({size} bytes, adler32 {checksum})")
             files.append({"name": name, "data_type": output["data_type"], "url": url,
-                          "size": size, "adler32": checksum})
+                          "size": size, "adler32": checksum, "guid": new_guid()})
     except (OSError, RuntimeError) as error:
         print(f"stage-out failed: {error}", file=sys.stderr)
         write_json_atomic(card_path, {"job_id": plan.get("job_id"), "attempt": plan.get("attempt"),
