@@ -59,6 +59,11 @@ class Entry:
     priority: int | None = None
 
 
+# Jobs one entry, and one campaign, may declare unless the campaign raises `max_jobs`:
+# a typo such as `ev_per_run: 1` must be an error at validate, not millions of jobs.
+DEFAULT_MAX_JOBS = 1_000_000
+
+
 @dataclass(frozen=True)
 class Campaign:
     label: str
@@ -71,6 +76,7 @@ class Campaign:
     sites: tuple[str, ...] | None = None
     retry: Retry = Retry()
     description: str | None = None
+    max_jobs: int = DEFAULT_MAX_JOBS
 
 
 @dataclass(frozen=True)

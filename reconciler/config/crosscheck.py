@@ -13,7 +13,7 @@ from typing import Any
 from reconciler.config.paths import JsonPath, human_path, json_path
 from reconciler.config.yamlsource import YamlDoc
 from reconciler.errors import Diagnostic, DiagnosticSink, Severity
-from reconciler.model import Campaign, Site
+from reconciler.model import Campaign, Entry, Site
 
 
 @dataclass(frozen=True)
@@ -154,18 +154,36 @@ def check_site_versions(
 BIG_CAMPAIGN_JOBS = 1000
 
 
+def entry_job_count(entry: Entry) -> int:
+    """How many jobs one entry declares (the rules of DOMAIN.md); arithmetic only."""
+    per_run = -(-entry.n_ev // entry.ev_per_run) if entry.n_ev and entry.ev_per_run else None
+    if entry.run_numbers is not None:
+        return len(entry.run_numbers) * (per_run or 1)
+    if per_run is not None:
+        return per_run
+    return entry.n_runs or 0
+
+
 def job_count(campaign: Campaign) -> int:
-    """How many jobs the campaign declares (the rules of DOMAIN.md)."""
-    total = 0
-    for entry in campaign.modules:
-        per_run = -(-entry.n_ev // entry.ev_per_run) if entry.n_ev and entry.ev_per_run else None
-        if entry.run_numbers is not None:
-            total += len(entry.run_numbers) * (per_run or 1)
-        elif per_run is not None:
-            total += per_run
-        else:
-            total += entry.n_runs or 0
-    return total
+    """How many jobs the campaign declares."""
+    return sum(entry_job_count(entry) for entry in campaign.modules)
+
+
+def check_job_caps(where: Located, campaign: Campaign, sink: DiagnosticSink) -> None:
+    """Counted before anything is expanded, so a typo cannot exhaust memory anywhere."""
+    cap = campaign.max_jobs
+    raise_it = f"lower the counts, or raise max_jobs (now {cap:,}) in the campaign on purpose"
+    entry_over = False
+    for index, entry in enumerate(campaign.modules):
+        jobs = entry_job_count(entry)
+        if jobs > cap:
+            entry_over = True
+            where.error(sink, ("modules", index), f"makes {jobs:,} jobs, more than the cap of"
+                        f" {cap:,} jobs per entry: {raise_it}")
+    total = job_count(campaign)
+    if total > cap and not entry_over:  # one entry over the cap already says it
+        where.error(sink, ("label",), f"the campaign makes {total:,} jobs, more than the cap of"
+                    f" {cap:,}: {raise_it}")
 
 
 def check_frozen_ratdb(where: Located, campaign: Campaign, sink: DiagnosticSink) -> None:

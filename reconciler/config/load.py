@@ -20,9 +20,11 @@ from reconciler.config.crosscheck import (
     check_duplicate_entries,
     check_file_name,
     check_frozen_ratdb,
+    check_job_caps,
     check_site_coverage,
     check_site_versions,
 )
+from reconciler.config.filecheck import unreadable_reason
 from reconciler.config.modulecheck import check_entries_against
 from reconciler.config.paths import json_path
 from reconciler.config.records import build_campaign, build_entry, build_rat_version, build_site
@@ -70,6 +72,10 @@ def _load_kind(state: _State, kind: Kind) -> None:
     folder = state.root / FOLDERS[kind]
     state.declared[kind] = []
     state.valid[kind] = []
+    if folder.is_symlink():
+        state.sink.error(FOLDERS[kind], 1, 1, f"is a symbolic link; {FOLDERS[kind]}/ must be"
+                         " a folder of the repository itself")
+        return
     if not folder.is_dir():
         return
     for path in sorted(folder.iterdir()):
@@ -92,6 +98,10 @@ def _load_kind(state: _State, kind: Kind) -> None:
             )
             continue
         state.declared[kind].append(stem)
+        refused = unreadable_reason(path)
+        if refused is not None:
+            state.sink.error(rel, 1, 1, refused)
+            continue
         doc, problems = read_yaml_file(path, _EXPECTED[kind])
         errors_before = len(state.sink.items)
         for problem in problems:
@@ -121,6 +131,10 @@ def _resolve_run_list(
         )
         return None
     root = state.resolved_root
+    refused = unreadable_reason(state.root / name, "a run list")
+    if refused is not None and (state.root / name).exists():
+        where.error(state.sink, path_key, f"{name!r} {refused}")
+        return None
     target = state.resolved.get(name)
     if target is None:
         target = state.resolved[name] = (root / name).resolve()
@@ -265,6 +279,7 @@ def _validate(root: Path, catalogues: CatalogueFinder | None) -> LoadResult:
             continue
         campaigns[campaign.label] = campaign
         check_frozen_ratdb(where, campaign, sink)
+        check_job_caps(where, campaign, sink)
         check_campaign_names(
             where, campaign, state.declared["rat-version"], state.declared["site"], sink
         )

@@ -6,6 +6,7 @@ from typing import Any
 
 from reconciler.config.yamlsource import YamlDoc
 from reconciler.model import (
+    DEFAULT_MAX_JOBS,
     BackendConfig,
     Benchmark,
     Campaign,
@@ -59,6 +60,7 @@ def build_campaign(rel: str, doc: YamlDoc, entries: tuple[Entry, ...]) -> Campai
         sites=tuple(sites) if sites is not None else None,
         retry=Retry(max_attempts=retry.get("max_attempts", 3), on=tuple(retry.get("on", ()))),
         description=data.get("description"),
+        max_jobs=data.get("max_jobs", DEFAULT_MAX_JOBS),
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
@@ -70,11 +71,37 @@ def schema_text(kind: Kind) -> str:
 
 
 @cache
-def validator(kind: Kind) -> Draft202012Validator:
-    """Compiled once per process: building a validator costs more than using it."""
-    from jsonschema import Draft202012Validator
+def whole_value(pattern: str) -> re.Pattern[str]:
+    """A schema pattern that must match the whole value: `$` in Python also matches
+    before a final line break, so `abc\\n` would pass `^[a-z]+$`."""
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.compile(pattern)
 
-    return Draft202012Validator(json.loads(schema_text(kind)))
+
+@cache
+def validator(kind: Kind) -> Draft202012Validator:
+    """Compiled once per process: building a validator costs more than using it.
+
+    Stricter than the standard in two ways, on purpose: an integer is a whole number
+    written as one (5000.0 is not a count of jobs), and patterns match whole values."""
+    from jsonschema import Draft202012Validator, validators
+    from jsonschema.exceptions import ValidationError
+
+    def is_integer(_checker: Any, instance: Any) -> bool:
+        return isinstance(instance, int) and not isinstance(instance, bool)
+
+    def pattern(
+        validator: Any, expected: str, instance: Any, _schema: Any
+    ) -> Iterator[ValidationError]:
+        if validator.is_type(instance, "string") and not whole_value(expected).search(instance):
+            yield ValidationError(f"{instance!r} does not match {expected!r}")
+
+    checker = Draft202012Validator.TYPE_CHECKER.redefine("integer", is_integer)
+    strict = validators.extend(  # type: ignore[no-untyped-call]
+        Draft202012Validator, validators={"pattern": pattern}, type_checker=checker
+    )
+    return strict(json.loads(schema_text(kind)))  # type: ignore[no-any-return]
 
 
 @cache
@@ -88,6 +115,12 @@ def is_valid(kind: Kind, data: Any) -> bool:
         return fast_validator(kind).is_valid(data)
     except ValueError:  # a YAML value JSON does not have (a date): let jsonschema explain
         return False
+
+
+def fast_says_valid(kind: Kind, doc: YamlDoc) -> bool:
+    """The compiled validator's "valid", unless a 5000.0 needs the strict integer rule
+    (JSON Schema, and so the compiled validator, counts 5000.0 as an integer)."""
+    return not doc.has_integral_float and is_valid(kind, doc.data)
 
 
 def describe(value: Any, text: str | None = None) -> str:
@@ -184,6 +217,9 @@ class _Formatter:
         if keyword == "type" and isinstance(expected, str):
             singular, plural = _TYPE_WORDS.get(expected, (expected, expected))
             text = self.doc.number_text.get(path)
+            if expected == "integer" and isinstance(instance, float) and instance.is_integer():
+                written = text or instance
+                return f"expected an integer, got the number {written}: write {int(instance)}"
             if expected == "string" and text is not None:
                 return f'expected a string, got the number {text}: quote it ("{text}")'
             if path and isinstance(path[-1], int):
@@ -198,6 +234,8 @@ class _Formatter:
             return f"expected one of {', '.join(map(str, options))}, got {found}"
         if keyword == "pattern":
             hint = _PATTERN_HINTS.get(str(expected), f"does not match {expected}")
+            if isinstance(instance, str) and instance.endswith("\n"):
+                hint += "; remove the line break at the end"
             return f"{found} is not valid: {hint}"
         if keyword in ("minimum", "exclusiveMinimum"):
             noun = "integer" if schema.get("type") == "integer" else "number"
@@ -238,7 +276,7 @@ def schema_problems(kind: Kind, doc: YamlDoc) -> list[tuple[JsonPath, str, str]]
     Most files are valid: the compiled validator says so about twenty times faster
     than jsonschema, which is asked only to explain a file that fails.
     """
-    if is_valid(kind, doc.data):
+    if fast_says_valid(kind, doc):
         return []
     formatter = _Formatter(kind, doc)
     found: list[tuple[JsonPath, str, str]] = []

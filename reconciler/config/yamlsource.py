@@ -11,6 +11,7 @@ never an exception.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,51 @@ _BOOL = "tag:yaml.org,2002:bool"
 _PLAIN_INT = re.compile(r"^-?(?:0|[1-9][0-9]*)$")
 _NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 _STANDARD_TAG = "tag:yaml.org,2002:"
+_OCTAL_LOOKING = re.compile(r"[-+]?0[0-9_]+")
+_SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
+# `1e6` has no dot, so YAML 1.1 reads it as text; `1.0e+6` is a number.
+_EXPONENT_TEXT = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+")
+
+
+def _plain_number(value: float) -> str:
+    """How to write a number so that every YAML reader agrees on it."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _base60(text: str) -> str:
+    value = 0.0
+    for part in text.lstrip("+-").replace("_", "").split(":"):
+        value = value * 60 + float(part)
+    return ("-" if text.startswith("-") else "") + _plain_number(value)
+
+
+def yaml11_surprise(text: str, tag: str) -> str | None:
+    """Why an unquoted scalar means something else in YAML 1.1 than it seems, with the
+    spelling to use instead; None for a value that reads as it looks."""
+    if tag == _BOOL and text.lower() not in ("true", "false"):
+        meaning = "true" if text.lower() in ("yes", "on", "y") else "false"
+        return (
+            f"{text} reads as {meaning} in YAML: write {meaning}, or quote it"
+            f' ("{text}") if you mean the word'
+        )
+    if tag in _NUMBER_TAGS or tag == _STR:
+        if _OCTAL_LOOKING.fullmatch(text) and text.lstrip("+-").strip("0_"):
+            digits = text.replace("_", "").lstrip("+-").lstrip("0")
+            sign = "-" if text.startswith("-") else ""
+            return (
+                f"{text} has a leading zero, which YAML may read as an octal number:"
+                f' write {sign}{digits}, or quote it ("{text}") if it is a name'
+            )
+        if ":" in text and _SEXAGESIMAL.fullmatch(text):
+            return (
+                f"{text} reads as the base-60 number {_base60(text)} in YAML:"
+                f' quote it ("{text}") if you mean the text'
+            )
+        if tag in _NUMBER_TAGS and "_" in text:
+            return f"{text}: write the number without '_' ({text.replace('_', '')})"
+        if tag == _STR and _EXPONENT_TEXT.fullmatch(text) and math.isfinite(float(text)):
+            return f"{text} reads as text in YAML, not a number: write {_plain_number(float(text))}"
+    return None
 
 
 def _tag_name(tag: str) -> str:
@@ -87,6 +133,9 @@ class YamlDoc:
     data: Any
     marks: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
     number_text: dict[JsonPath, str] = field(default_factory=dict)
+    # A float with an integral value (5000.0) somewhere: where a count is meant, the
+    # schema check must say "write 5000" (JSON Schema itself calls 5000.0 an integer).
+    has_integral_float: bool = False
 
     def mark(self, path: JsonPath) -> tuple[int, int]:
         """Position of the nearest node on `path` that has one."""
@@ -150,6 +199,11 @@ class _Converter:
                 return self._sequence(node, path)
             finally:
                 self.open_nodes.discard(id(node))
+        if isinstance(node, yaml.ScalarNode) and not node.style:  # plain (unquoted)
+            surprise = yaml11_surprise(str(node.value), node.tag)
+            if surprise is not None:
+                self.problem(path, node, surprise)
+                return None
         if node.tag == _STR:
             value = str(node.value)
             if ("@" in value or "PRIVATE KEY" in value) and _SECRET_VALUE.search(value):
@@ -165,7 +219,7 @@ class _Converter:
             if _PLAIN_INT.fullmatch(node.value):  # the common case, without PyYAML's constructor
                 return int(node.value)
         try:
-            return self.loader.construct_object(node, deep=True)
+            value = self.loader.construct_object(node, deep=True)
         except Exception as exc:
             # PyYAML's constructors fail in many ways on values given an explicit or
             # implicit tag they cannot hold: 2019-13-45, `!!int abc`, an empty `!!int`.
@@ -174,6 +228,9 @@ class _Converter:
                 path, node, f"cannot read {node.value!r} as {_tag_name(node.tag)}: {reason}"
             )
             return None
+        if isinstance(value, float) and value.is_integer():
+            self.doc.has_integral_float = True
+        return value
 
     def _sequence(self, node: yaml.SequenceNode, path: JsonPath) -> list[Any]:
         items = []

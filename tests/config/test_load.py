@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.catalogue.generate import release_catalogues
+from reconciler.config.filecheck import MAX_FILE_BYTES
 from reconciler.config.load import load_repository, require_valid
 from reconciler.errors import InvalidRepository
 from reconciler.model import SourceRef
@@ -149,7 +151,7 @@ def test_a_run_list_shared_by_two_campaigns_is_reported_once(repo: Path) -> None
     ]
 
 
-def test_a_symlink_out_of_the_repository_is_an_escape(repo: Path, tmp_path: Path) -> None:
+def test_a_symlinked_run_list_is_refused(repo: Path, tmp_path: Path) -> None:
     outside = tmp_path / "outside.txt"
     outside.write_text("100151\n")
     (repo / "runlists" / "linked.txt").symlink_to(outside)
@@ -158,7 +160,46 @@ def test_a_symlink_out_of_the_repository_is_an_escape(repo: Path, tmp_path: Path
     )
     _, diagnostics = load_repository(repo, catalogues=release_catalogues({"1.0.0": RELEASE}))
     assert [d.message for d in diagnostics] == [
-        "modules[1] (WaterBi214Run): runlist: 'runlists/linked.txt' points outside the repository"
+        "modules[1] (WaterBi214Run): runlist: 'runlists/linked.txt' is a symbolic link;"
+        " a run list must be a regular file in the repository: copy it in"
+    ]
+
+
+def test_a_symlink_to_dev_zero_in_campaigns_is_refused_without_reading_it(repo: Path) -> None:
+    # Reading /dev/zero would never end: the refusal must come from lstat alone.
+    (repo / "campaigns" / "zero.yaml").symlink_to("/dev/zero")
+    _, diagnostics = load_repository(repo)
+    assert [d.text() for d in diagnostics] == [
+        "campaigns/zero.yaml:1:1: is a symbolic link; a declared file must be a regular file"
+        " in the repository: copy it in"
+    ]
+
+
+def test_a_named_pipe_in_sites_is_refused(repo: Path) -> None:
+    os.mkfifo(repo / "sites" / "pipe.yaml")  # opening it would block until a writer comes
+    _, diagnostics = load_repository(repo)
+    assert [d.text() for d in diagnostics] == [
+        "sites/pipe.yaml:1:1: is not a regular file (a device, pipe or socket);"
+        " a declared file must be one"
+    ]
+
+
+def test_an_oversized_file_is_refused(repo: Path) -> None:
+    with (repo / "campaigns" / "big.yaml").open("wb") as handle:
+        handle.truncate(MAX_FILE_BYTES + 1)  # sparse: costs no disk
+    _, diagnostics = load_repository(repo)
+    assert [d.text() for d in diagnostics] == [
+        "campaigns/big.yaml:1:1: is 50.0 MB, more than the 50 MB a declared file may be: split it"
+    ]
+
+
+def test_a_symlinked_declared_folder_is_refused(repo: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    (repo / "sites").rename(elsewhere)
+    (repo / "sites").symlink_to(elsewhere)
+    _, diagnostics = load_repository(repo)
+    assert "sites:1:1: is a symbolic link; sites/ must be a folder of the repository itself" in [
+        d.text() for d in diagnostics
     ]
 
 

@@ -10,7 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.config.entries import classify_entry
-from reconciler.config.schema import _PATTERN_HINTS, KINDS, Kind, is_valid, validator
+from reconciler.config.schema import (
+    _PATTERN_HINTS,
+    KINDS,
+    Kind,
+    fast_says_valid,
+    is_valid,
+    validator,
+)
 from reconciler.config.yamlsource import read_yaml_file
 from tests.config.corpus import all_cases
 from tests.helpers import REPO_ROOT
@@ -102,7 +109,7 @@ def test_the_compiled_validator_agrees_with_jsonschema_on_the_corpus() -> None:
         if doc is None:
             continue
         expected = not list(validator(kind).iter_errors(doc.data))
-        assert is_valid(kind, doc.data) == expected, case.id
+        assert fast_says_valid(kind, doc) == expected, case.id
         compared += 1
     assert compared >= 60
 
