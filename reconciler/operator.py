@@ -22,7 +22,7 @@ import getpass
 import os
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -65,7 +65,8 @@ class Selector:
 
 def parse_runs(text: str) -> tuple[int, int]:
     """`A-B` (inclusive) or a single run `A`."""
-    match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", text)
+    # [0-9], not \d: int() would accept other scripts' digits, which no run number uses.
+    match = re.fullmatch(r"\s*([0-9]+)\s*(?:-\s*([0-9]+)\s*)?", text)
     if not match:
         raise McprodError(f"--runs {text!r}: expected a run range A-B, e.g. 100151-100200")
     first = int(match.group(1))
@@ -162,6 +163,19 @@ class OperatorPlan:
         if len(self.jobs) > shown:
             lines.append(f"  ... and {len(self.jobs) - shown} more")
         return lines
+
+
+def label_has_jobs(store: Store, label: str) -> bool:
+    rows = store.view("mcprod/jobs_by_campaign", startkey=[label], endkey=[label, {}], limit=1)
+    return bool(rows)
+
+
+def unknown_label_error(store: Store, label: str, declared: Sequence[str]) -> str | None:
+    """Why `--label` names nothing: neither a declared campaign nor jobs in the store."""
+    if label in declared or label_has_jobs(store, label):
+        return None
+    listed = ", ".join(sorted(declared)) or "none"
+    return f"--label {label}: no campaign of that name and no jobs with it (declared: {listed})"
 
 
 def candidate_ids(store: Store, selector: Selector) -> list[str]:

@@ -18,6 +18,7 @@ from reconciler.operator import (
     operator_name,
     parse_runs,
     plan_action,
+    unknown_label_error,
 )
 from reconciler.store.open import open_store
 
@@ -49,6 +50,15 @@ DbOpt = Annotated[
 ]
 RepoOpt = Annotated[Path, typer.Option("--repo", metavar="DIR", help="Repository folder.")]
 FormatOpt = Annotated[str, typer.Option("--format", metavar="text|json", help="text or json.")]
+
+
+def declared_labels(repo: Path) -> list[str]:
+    """Campaign labels as declared by file name (a label equals its file's name)."""
+    folder = repo / "campaigns"
+    if not folder.is_dir():
+        return []
+    return sorted(p.name.rsplit(".", 1)[0] for p in folder.iterdir()
+                  if p.name.endswith((".yaml", ".yml")))
 
 
 def register(app: typer.Typer) -> None:
@@ -100,9 +110,17 @@ def _run(
 ) -> None:
     if output_format not in ("text", "json"):
         raise McprodError(f"--format {output_format!r}: expected text or json")
+    # An empty value is a slip (an unset shell variable), never "every job".
+    for flag, value in (("--label", label), ("--module", module), ("--runs", runs)):
+        if value is not None and not value.strip():
+            raise typer.BadParameter("must not be empty", param_hint=flag)
     selector = Selector(label, module, tuple(status or ()), parse_runs(runs) if runs else None)
     store = open_store(db, repo)
     try:
+        if label is not None:
+            unknown = unknown_label_error(store, label, declared_labels(repo))
+            if unknown is not None:
+                raise McprodError(unknown)
         plan = plan_action(store, action, selector)
         needs_yes = len(plan.jobs) > CONFIRM_ABOVE and not yes
         applied = None

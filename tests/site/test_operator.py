@@ -106,17 +106,42 @@ def test_cancel_of_a_submitted_job_is_left_for_its_site(store: Store, tmp_path: 
          "error: --runs '9-1': the range ends before it starts"),
         (["cancel", "--label", "w", "--runs", "x"],
          "error: --runs 'x': expected a run range A-B, e.g. 100151-100200"),
+        (["cancel", "--label", "w", "--runs", "\u0661\u0662"],  # Arabic-Indic digits
+         "error: --runs '\u0661\u0662': expected a run range A-B, e.g. 100151-100200"),
+        (["retry", "--label", "nowhere"],
+         "error: --label nowhere: no campaign of that name and no jobs with it"
+         " (declared: water)"),
     ],
 )
 def test_bad_selections_are_refused(
     store: Store, tmp_path: Path, args: list[str], message: str
 ) -> None:
+    declare_water(tmp_path)
     result = run_forked([*args, "--repo", str(tmp_path)], {})
     assert result.returncode == 1
     assert result.stderr.strip() == message
 
 
+@pytest.mark.parametrize("flag", ["--runs", "--module", "--label"])
+def test_an_empty_selection_value_is_a_usage_error_not_every_job(
+    store: Store, tmp_path: Path, flag: str
+) -> None:
+    fail(store, range(100, 103))
+    result = run_forked(["cancel", "--label", "water", flag, "", "--repo", str(tmp_path)], {})
+    assert result.returncode == 2
+    assert "must not be empty" in result.stderr
+    rows = store.view("mcprod/jobs_by_campaign", startkey=["water"], endkey=["water", {}],
+                      include_docs=True)
+    assert {row.doc["status"] for row in rows if row.doc} == {"failed"}
+
+
+def declare_water(repo: Path) -> None:
+    (repo / "campaigns").mkdir(exist_ok=True)
+    (repo / "campaigns" / "water.yaml").write_text("label: water\n")
+
+
 def test_nothing_matching(store: Store, tmp_path: Path) -> None:
+    declare_water(tmp_path)
     result = run_forked(["retry", "--repo", str(tmp_path), "--label", "water"], {})
     assert result.returncode == 0
     assert result.stdout.splitlines() == [
