@@ -21,7 +21,7 @@ Job document fields (every writer and reader uses these names):
     template       {name: value}
     priority       int, larger first
     paused         true while the campaign is paused (never submitted)
-    status         waiting reserved submitted running completed failed canceled deleted
+    status         waiting reserved submitted running completed failed cancelled deleted
     created_at, updated_at   ISO-8601 UTC
     site           site holding the current attempt, or None
     attempt        number of the current attempt (0 before the first reservation)
@@ -29,7 +29,7 @@ Job document fields (every writer and reader uses these names):
     backend_id     id given by the batch system
     not_before     ISO time before which a retried job is not submitted, or None
     reason         last failure reason, or None (a cancel records why)
-    canceled_at    ISO time the reconciler cancelled it (campaign cancelled or --prune)
+    cancelled_at    ISO time the reconciler cancelled it (campaign cancelled or --prune)
     attempts       [{n, site, backend_name, backend_id, reserved_at, submitted_at,
                      finished_at, status, exit_code, reason}]
 """
@@ -49,11 +49,18 @@ JOB_STATUSES = (
     "running",
     "completed",
     "failed",
-    "canceled",
+    "cancelled",
     "deleted",
 )
 ACTIVE_STATUSES = ("reserved", "submitted", "running")
-FINAL_STATUSES = ("completed", "canceled", "deleted")
+FINAL_STATUSES = ("completed", "cancelled", "deleted")
+STATUS_SPELLINGS = {"canceled": "cancelled"}
+"""Other spellings people type for a status; accepted on the command line with a hint."""
+
+
+def canonical_status(value: str) -> str:
+    """The one spelling mcprod uses for a status typed by a person (`canceled` -> `cancelled`)."""
+    return STATUS_SPELLINGS.get(value, value)
 
 
 def job_id(module: str, run: int, pass_: int) -> str:

@@ -6,9 +6,9 @@ when it is small (<= CONFIRM_ABOVE jobs) or confirmed with --yes. Every applied
 action is recorded in an `oplog:` document (who, when, filters, job ids), and in
 each job's `attempts` history.
 
-- retry: failed or canceled jobs -> waiting, with a fresh attempt budget (the
+- retry: failed or cancelled jobs -> waiting, with a fresh attempt budget (the
   campaign's retry.max_attempts counts again from here).
-- cancel: waiting, reserved, submitted, running or failed jobs -> canceled. A job
+- cancel: waiting, reserved, submitted, running or failed jobs -> cancelled. A job
   that was at a site keeps `cancel_requested` on its attempt, and that site's
   next cycle stops the batch job (only the site can reach its backend).
 """
@@ -34,7 +34,7 @@ from reconciler.store.interface import Store
 Action = Literal["retry", "cancel"]
 CONFIRM_ABOVE = 100
 FROM_STATUSES: Mapping[Action, tuple[str, ...]] = {
-    "retry": ("failed", "canceled"),
+    "retry": ("failed", "cancelled"),
     "cancel": ("waiting", "reserved", "submitted", "running", "failed"),
 }
 DEFAULT_STATUSES: Mapping[Action, tuple[str, ...]] = {
@@ -134,7 +134,7 @@ def cancelled(job: Mapping[str, Any], now: dt.datetime, who: str) -> Doc:
     doc = copy.deepcopy(dict(job))
     before = str(job.get("status"))
     _history(doc, "cancel", now, who, before)
-    doc.update(status="canceled", reason=f"cancelled by operator {who}", updated_at=iso(now))
+    doc.update(status="cancelled", reason=f"cancelled by operator {who}", updated_at=iso(now))
     if before in AT_A_SITE and doc.get("attempts"):
         doc["attempts"][-1]["status"] = "cancel_requested"
     return doc
@@ -156,7 +156,7 @@ class OperatorPlan:
         return dict(sorted(counts.items()))
 
     def lines(self, shown: int = 20) -> list[str]:
-        target = "waiting" if self.action == "retry" else "canceled"
+        target = "waiting" if self.action == "retry" else "cancelled"
         lines = [f"{self.action}: {len(self.jobs)} jobs match {self.selector.describe()}"]
         lines.extend(f"  {status} -> {target}: {n}" for status, n in self.counts().items())
         lines.extend(f"  {job['_id']} ({job.get('status')})" for job in self.jobs[:shown])

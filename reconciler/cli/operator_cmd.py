@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from reconciler.cli.options import job_statuses
 from reconciler.errors import McprodError
 from reconciler.operator import (
     CONFIRM_ABOVE,
@@ -77,7 +78,7 @@ def retry(
     repo: RepoOpt = Path("."),
     output_format: FormatOpt = "text",
 ) -> None:
-    """Put failed (or canceled) jobs back to waiting, with a fresh attempt budget."""
+    """Put failed (or cancelled) jobs back to waiting, with a fresh attempt budget."""
     _run("retry", label, module, status, runs, yes, dry_run, db, repo, output_format)
 
 
@@ -114,7 +115,7 @@ def _run(
     for flag, value in (("--label", label), ("--module", module), ("--runs", runs)):
         if value is not None and not value.strip():
             raise typer.BadParameter("must not be empty", param_hint=flag)
-    selector = Selector(label, module, tuple(status or ()), parse_runs(runs) if runs else None)
+    selector = Selector(label, module, job_statuses(status), parse_runs(runs) if runs else None)
     store = open_store(db, repo)
     try:
         if label is not None:

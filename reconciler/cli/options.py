@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from reconciler.documents import canonical_status
+
 RatRootOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -45,3 +47,19 @@ def parse_rat_roots(values: Sequence[str] | None, repo: Path | None = None) -> d
             )
         roots[version] = path.resolve()
     return roots
+
+
+def job_statuses(values: Sequence[str] | None, option: str = "--status") -> tuple[str, ...]:
+    """Statuses typed on the command line, in mcprod's one spelling.
+
+    `canceled` is accepted (it is what Slurm users and US English write) with a hint on
+    stderr, so scripts keep working and people learn the spelling the documents use.
+    """
+    statuses = []
+    for value in values or ():
+        spelled = canonical_status(value)
+        if spelled != value:
+            hint = f"note: {option} {value}: mcprod spells it {spelled}; using {spelled}"
+            typer.echo(hint, err=True)
+        statuses.append(spelled)
+    return tuple(statuses)

@@ -59,7 +59,7 @@ def summary_lines(result: EnqueueResult, site: str | None) -> list[str]:
         f"reconcile{where}: commit {commit}, {result.campaigns} campaigns, "
         f"{result.desired_jobs} jobs declared, {result.observed_jobs} jobs in the store",
         f"created {applied.created}, already present {applied.already_present}, "
-        f"updated {applied.updated}, canceled {applied.canceled}, "
+        f"updated {applied.updated}, cancelled {applied.cancelled}, "
         f"left alone (changed meanwhile) {applied.skipped}",
     ]
     if result.orphans:

@@ -30,7 +30,7 @@ def status(
     repo: RepoOption = Path("."),
     db: DbOption = None,
 ) -> None:
-    """Job counts waiting, reserved, submitted, running, completed, failed, canceled."""
+    """Job counts waiting, reserved, submitted, running, completed, failed, cancelled."""
     store = open_store(db, repo)
     try:
         ensure_design(store)

@@ -231,7 +231,9 @@ class _Formatter:
             return f"missing required field{plural} " + ", ".join(repr(name) for name in missing)
         if keyword in ("enum", "const"):
             options = expected if isinstance(expected, list) else [expected]
-            return f"expected one of {', '.join(map(str, options))}, got {found}"
+            close = difflib.get_close_matches(str(instance), list(map(str, options)), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close and isinstance(instance, str) else ""
+            return f"expected one of {', '.join(map(str, options))}, got {found}{hint}"
         if keyword == "pattern":
             hint = _PATTERN_HINTS.get(str(expected), f"does not match {expected}")
             if isinstance(instance, str) and instance.endswith("\n"):

@@ -38,9 +38,9 @@ class ApplyResult:
     created: int = 0
     already_present: int = 0
     updated: int = 0
-    canceled: int = 0
+    cancelled: int = 0
     skipped: int = 0  # changed by someone else meanwhile so that the action no longer applies
-    canceled_ids: tuple[str, ...] = ()
+    cancelled_ids: tuple[str, ...] = ()
 
 
 def job_document(job: DesiredJob, pass_: int, now: str) -> Doc:
@@ -248,11 +248,11 @@ def _canceller(cancels: dict[str, CancelJob]) -> Callable[[Doc], Doc | None]:
         now = now_iso()
         return {
             **doc,
-            "status": "canceled",
+            "status": "cancelled",
             "reason": cancels[doc["_id"]].reason,
             "site": None if status == "reserved" else doc.get("site"),
             "updated_at": now,
-            "canceled_at": now,
+            "cancelled_at": now,
         }
 
     return change
@@ -281,15 +281,15 @@ def apply_plan(
     updates = {u.job_id: u for u in plan.updates}
     applier.modify(sorted(updates), _updater(updates), "updated")
     cancels = {c.job_id: c for c in plan.cancels}
-    applier.modify(sorted(cancels), _canceller(cancels), "canceled")
+    applier.modify(sorted(cancels), _canceller(cancels), "cancelled")
     counts = applier.counts
     return ApplyResult(
         created=counts["created"],
         already_present=counts["already_present"],
         updated=counts["updated"],
-        canceled=counts["canceled"],
+        cancelled=counts["cancelled"],
         skipped=counts["skipped"],
-        canceled_ids=tuple(applier.written["canceled"]),
+        cancelled_ids=tuple(applier.written["cancelled"]),
     )
 
 

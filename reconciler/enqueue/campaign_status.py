@@ -29,7 +29,7 @@ def conditions(
     counts: Mapping[str, int], state: str, missing: int, error: str | None
 ) -> tuple[dict[str, bool], dict[str, str]]:
     """Pure: conditions and their reasons from counts, state, jobs still to create."""
-    live = sum(n for status, n in counts.items() if status not in ("canceled", "deleted"))
+    live = sum(n for status, n in counts.items() if status not in ("cancelled", "deleted"))
     completed = counts.get("completed", 0)
     pending = counts.get("waiting", 0) + sum(counts.get(s, 0) for s in ACTIVE_STATUSES)
     failed = counts.get("failed", 0)

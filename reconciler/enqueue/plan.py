@@ -1,7 +1,7 @@
 """Compare desired jobs with observed job documents and return actions as data (pure).
 
 Rules (DESIGN.md invariants 2, 3, 5):
-- a desired slot without a job gets a `CreateJob` (a canceled job keeps its slot);
+- a desired slot without a job gets a `CreateJob` (a cancelled job keeps its slot);
 - a matched job whose priority or paused flag differs gets an `UpdateJob`; so does a
   still-waiting job whose event count changed (the remainder job after an n_ev change);
 - a job of a `state: cancelled` campaign is cancelled whenever it still can be;
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from reconciler.enqueue.expand import DesiredCampaign, DesiredJob
 
-DEAD_STATUSES = frozenset({"canceled", "deleted"})
+DEAD_STATUSES = frozenset({"cancelled", "deleted"})
 DEFAULT_MAX_CANCEL = 1000
 
 
@@ -140,9 +140,9 @@ def _changes(want: DesiredJob, have: ObservedJob) -> tuple[FieldChange, ...]:
 
 
 def _holders(jobs: Iterable[ObservedJob]) -> dict[tuple[str, int, int], ObservedJob]:
-    """The job holding each slot: a live one if any, else a canceled one; lowest pass first.
+    """The job holding each slot: a live one if any, else a cancelled one; lowest pass first.
 
-    A canceled job keeps its slot, so what an operator or a prune cancelled is never
+    A cancelled job keeps its slot, so what an operator or a prune cancelled is never
     re-created behind their back; `mcprod retry` puts it back to waiting."""
     holders: dict[tuple[str, int, int], ObservedJob] = {}
     for job in jobs:

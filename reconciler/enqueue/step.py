@@ -126,8 +126,8 @@ def counts_after(context: PlanContext, applied: ApplyResult) -> dict[str, dict[s
     for create in context.plan.creates:
         move(create.campaign, None, "waiting")
     campaign_of = {cancel.job_id: cancel.campaign for cancel in context.plan.cancels}
-    for job_id in applied.canceled_ids:
-        move(campaign_of[job_id], context.cancel_from[job_id], "canceled")
+    for job_id in applied.cancelled_ids:
+        move(campaign_of[job_id], context.cancel_from[job_id], "cancelled")
     return counts
 
 

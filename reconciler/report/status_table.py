@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-COLUMNS = ("waiting", "reserved", "submitted", "running", "completed", "failed", "canceled")
+COLUMNS = ("waiting", "reserved", "submitted", "running", "completed", "failed", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -22,8 +22,8 @@ class StatusRow:
 
     @property
     def percent_complete(self) -> float:
-        """Completed share of the jobs that are meant to run (canceled/deleted excluded)."""
-        live = self.total - self.counts.get("canceled", 0) - self.counts.get("deleted", 0)
+        """Completed share of the jobs that are meant to run (cancelled/deleted excluded)."""
+        live = self.total - self.counts.get("cancelled", 0) - self.counts.get("deleted", 0)
         return 100.0 * self.counts.get("completed", 0) / live if live else 0.0
 
 

@@ -23,11 +23,11 @@ from reconciler.store.interface import Store
 
 
 def requested_cancellations(jobs: Iterable[Mapping[str, Any]]) -> Sequence[Mapping[str, Any]]:
-    """Canceled jobs whose batch job the site still has to stop."""
+    """Cancelled jobs whose batch job the site still has to stop."""
     return [
         job
         for job in jobs
-        if job.get("status") == "canceled"
+        if job.get("status") == "cancelled"
         and (job.get("attempts") or [{}])[-1].get("status") == "cancel_requested"
     ]
 
@@ -51,7 +51,7 @@ def stop_cancelled(
     store: Store, backend: Backend, site: str, now: dt.datetime, *, dry_run: bool = False
 ) -> CancelResult:
     result = CancelResult()
-    for job in requested_cancellations(site_jobs(store, site, ["canceled"])):
+    for job in requested_cancellations(site_jobs(store, site, ["cancelled"])):
         doc = dict(job)
         backend_id = doc.get("backend_id")
         try:

@@ -63,18 +63,18 @@ def test_reconcile_then_status_and_exactly(tmp_path: Path) -> None:
     first = _mcprod(repo, db, "reconcile", "--once")
     assert first.returncode == 0, first.stderr
     assert first.stdout.splitlines()[1] == (
-        "created 5, already present 0, updated 0, canceled 0, left alone (changed meanwhile) 0"
+        "created 5, already present 0, updated 0, cancelled 0, left alone (changed meanwhile) 0"
     )
     status = run_mcprod(["status", "--db", db, "--format", "json"])
     rows = json.loads(status.stdout)
     assert rows[-1] == {
         "campaign": "c", "module": "total", "total": 5, "percent_complete": 0.0,
         "counts": {"waiting": 5, "reserved": 0, "submitted": 0, "running": 0,
-                   "completed": 0, "failed": 0, "canceled": 0, "deleted": 0},
+                   "completed": 0, "failed": 0, "cancelled": 0, "deleted": 0},
     }
     text = run_mcprod(["status", "--db", db, "--label", "c"]).stdout.splitlines()
     assert text[0].split() == ["campaign", "module", "waiting", "reserved", "submitted",
-                               "running", "completed", "failed", "canceled", "total", "complete"]
+                               "running", "completed", "failed", "cancelled", "total", "complete"]
     assert text[-1].split() == ["c", "total", "5", "0", "0", "0", "0", "0", "0", "5", "0.0%"]
     out = tmp_path / "c.exactly"
     written = run_mcprod(["exactly", "c", "-o", str(out), "--db", db])

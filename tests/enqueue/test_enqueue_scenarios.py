@@ -84,12 +84,12 @@ def test_count_increase_then_decrease(setup: tuple[Repo, str]) -> None:
 
     repo.write_campaign("c", campaign_yaml("c", [BI214 % 1500]))
     kept = _run(repo, url)
-    assert (kept.orphans, kept.applied.canceled, kept.applied.updated) == (3, 0, 1)
+    assert (kept.orphans, kept.applied.cancelled, kept.applied.updated) == (3, 0, 1)
     pruned = _run(repo, url, prune=True)
-    assert pruned.applied.canceled == 3 and pruned.refusal is None
+    assert pruned.applied.cancelled == 3 and pruned.refusal is None
     status = {j["run"]: (j["status"], j["events"]) for j in all_jobs(url, repo.root)}
-    assert status == {0: ("waiting", 1000), 1: ("waiting", 500), 2: ("canceled", 1000),
-                      3: ("canceled", 1000), 4: ("canceled", 500)}
+    assert status == {0: ("waiting", 1000), 1: ("waiting", 500), 2: ("cancelled", 1000),
+                      3: ("cancelled", 1000), 4: ("cancelled", 500)}
     assert _run(repo, url, prune=True).plan.is_empty
 
 
@@ -101,14 +101,14 @@ def test_changed_template_orphans_old_entry_cancelled_only_with_prune(
     _run(repo, url)
     repo.write_campaign("c", campaign_yaml("c", [BI214 % 1000, BETA % 6000]))
     first = _run(repo, url)
-    assert (first.applied.created, first.orphans, first.applied.canceled) == (2, 2, 0)
+    assert (first.applied.created, first.orphans, first.applied.cancelled) == (2, 2, 0)
     passes = sorted((j["run"], j["pass"], j["template"]["radius"], j["status"])
                     for j in all_jobs(url, repo.root) if j["module"] == "WaterPmtBetagammas")
     assert passes == [(0, 1, 7250, "waiting"), (0, 2, 6000, "waiting"),
                       (1, 1, 7250, "waiting"), (1, 2, 6000, "waiting")]
     second = _run(repo, url, prune=True)
-    assert second.applied.canceled == 2
-    assert {j["_id"] for j in all_jobs(url, repo.root) if j["status"] == "canceled"} == {
+    assert second.applied.cancelled == 2
+    assert {j["_id"] for j in all_jobs(url, repo.root) if j["status"] == "cancelled"} == {
         "job:WaterPmtBetagammas:r0:p1", "job:WaterPmtBetagammas:r1:p1"
     }
 
@@ -121,7 +121,7 @@ def test_prune_guard_refuses_over_budget(setup: tuple[Repo, str]) -> None:
         "prune refused: it would cancel 2 jobs, more than --max-cancel 1; "
         "raise --max-cancel or set the campaign's state: cancelled"
     )
-    assert result.applied.canceled == 0
+    assert result.applied.cancelled == 0
     assert {j["status"] for j in all_jobs(url, repo.root)} == {"waiting"}
     status = _doc(url, repo, "campaign:c")
     assert status["conditions"]["Stalled"] is True  # type: ignore[index]
@@ -139,9 +139,9 @@ def test_cancelled_campaign_cancels_waiting_but_never_running_jobs(
     store.close()
     repo.write_campaign("c", campaign_yaml("c", [BI214 % 2500], state="cancelled"))
     result = _run(repo, url, max_cancel=0)
-    assert result.applied.canceled == 2 and result.refusal is None
+    assert result.applied.cancelled == 2 and result.refusal is None
     assert sorted((j["run"], j["status"]) for j in all_jobs(url, repo.root)) == [
-        (0, "running"), (1, "canceled"), (2, "canceled")
+        (0, "running"), (1, "cancelled"), (2, "cancelled")
     ]
 
 

@@ -116,7 +116,7 @@ def test_prune_guard_refuses_to_empty_a_campaign() -> None:
 
 def test_cancelled_campaign_cancels_only_cancellable_jobs_without_prune() -> None:
     observed = applied([_gen()])
-    statuses = ["waiting", "running", "completed", "failed", "submitted", "canceled",
+    statuses = ["waiting", "running", "completed", "failed", "submitted", "cancelled",
                 "reserved", "reserved", "waiting", "waiting"]
     observed = [dataclasses.replace(j, status=s, backend_id="42" if i == 7 else None)
                 for i, (j, s) in enumerate(zip(observed, statuses, strict=True))]
@@ -136,8 +136,8 @@ def test_undeclared_campaign_jobs_are_orphans_never_cancelled() -> None:
     assert result.is_empty
 
 
-def test_canceled_job_keeps_its_slot_and_is_not_recreated() -> None:
-    observed = [dataclasses.replace(j, status="canceled") for j in applied([_gen(n_ev=20)])]
+def test_cancelled_job_keeps_its_slot_and_is_not_recreated() -> None:
+    observed = [dataclasses.replace(j, status="cancelled") for j in applied([_gen(n_ev=20)])]
     result = plan([_gen(n_ev=20, priority=5)], observed)
     assert result.is_empty and result.orphans == ()
 

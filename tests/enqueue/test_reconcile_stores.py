@@ -32,7 +32,7 @@ def _env(**extra: str) -> dict[str, str]:
 
 def _slots(jobs: list[dict[str, object]]) -> Counter[tuple[object, ...]]:
     return Counter((j["campaign"], j["entry_key"], j["run"], j["index"]) for j in jobs
-                   if j["status"] not in ("canceled", "deleted"))
+                   if j["status"] not in ("cancelled", "deleted"))
 
 
 def test_two_reconcilers_started_together_make_each_job_once(

@@ -113,7 +113,7 @@ def test_cancel_reaches_the_batch_system_at_the_next_cycle(repo: Path) -> None:
     assert len(cancelled) == 4
     wait_until_backend_idle(repo / WORK)
     store = store_of(repo)
-    stopped = [j for j in jobs(store) if j["status"] == "canceled"]
+    stopped = [j for j in jobs(store) if j["status"] == "cancelled"]
     assert len(stopped) == 4
     assert all(j["attempts"][-1]["status"] == "cancelled" for j in stopped)
     assert parsed(reconcile(repo))["cancelled"] == 0  # done once

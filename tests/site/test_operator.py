@@ -72,7 +72,7 @@ def test_more_than_100_jobs_need_yes(store: Store, tmp_path: Path) -> None:
     assert dry.stderr.strip() == (
         "error: cancel would change 101 jobs (more than 100): run again with --yes to do it"
     )
-    assert "  waiting -> canceled: 101" in dry.stdout
+    assert "  waiting -> cancelled: 101" in dry.stdout
     assert "  ... and 81 more" in dry.stdout
     job = store.get("job:WaterBi214:r1:p1")
     assert job is not None and job["status"] == "waiting"
@@ -82,7 +82,7 @@ def test_more_than_100_jobs_need_yes(store: Store, tmp_path: Path) -> None:
     report = json.loads(done.stdout)
     assert len(report["changed"]) == 101
     job = store.get("job:WaterBi214:r1:p1")
-    assert job is not None and job["status"] == "canceled"
+    assert job is not None and job["status"] == "cancelled"
 
 
 def test_cancel_of_a_submitted_job_is_left_for_its_site(store: Store, tmp_path: Path) -> None:
@@ -93,7 +93,7 @@ def test_cancel_of_a_submitted_job_is_left_for_its_site(store: Store, tmp_path: 
     assert result.returncode == 0, result.stderr
     job = store.get("job:WaterBi214:r1:p1")
     assert job is not None
-    assert (job["status"], job["attempts"][-1]["status"]) == ("canceled", "cancel_requested")
+    assert (job["status"], job["attempts"][-1]["status"]) == ("cancelled", "cancel_requested")
 
 
 @pytest.mark.parametrize(
@@ -101,7 +101,7 @@ def test_cancel_of_a_submitted_job_is_left_for_its_site(store: Store, tmp_path: 
     [
         (["retry", "--module", "X"], "error: retry: choose jobs with --label and/or --status"),
         (["retry", "--status", "running"],
-         "error: --status running: retry acts on failed, canceled jobs only"),
+         "error: --status running: retry acts on failed, cancelled jobs only"),
         (["cancel", "--label", "w", "--runs", "9-1"],
          "error: --runs '9-1': the range ends before it starts"),
         (["cancel", "--label", "w", "--runs", "x"],
@@ -138,6 +138,19 @@ def test_an_empty_selection_value_is_a_usage_error_not_every_job(
 def declare_water(repo: Path) -> None:
     (repo / "campaigns").mkdir(exist_ok=True)
     (repo / "campaigns" / "water.yaml").write_text("label: water\n")
+
+
+def test_the_other_spelling_of_cancelled_is_accepted_with_a_hint(
+    store: Store, tmp_path: Path
+) -> None:
+    result = run_forked(
+        ["retry", "--repo", str(tmp_path), "--status", "canceled", "--dry-run"], {}
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == (
+        "note: --status canceled: mcprod spells it cancelled; using cancelled"
+    )
+    assert result.stdout.splitlines()[0] == "retry: 0 jobs match --status cancelled"
 
 
 def test_nothing_matching(store: Store, tmp_path: Path) -> None:
