@@ -3,7 +3,8 @@
 Fields written here (merged into the document, other writers' fields kept):
 `type`, `label`, `state`, `counts` (per job status), `conditions` ({name: bool}, the
 shape the site cycle writes too), `condition_reasons` ({name: text}),
-`desired_jobs`, `last_applied_commit`, `applied_at`, `last_error` (None when the
+`desired_jobs`, `declared_entries` ({entry key: {module, jobs}}: what `mcprod status`
+tells orphans apart by), `last_applied_commit`, `applied_at`, `last_error` (None when the
 last enqueue succeeded), `applied_fingerprint` (what was fully applied, see
 reconciler.enqueue.step.fingerprints; None after a failed or refused apply).
 
@@ -71,6 +72,7 @@ def write_campaign_status(
     commit: str | None,
     error: str | None,
     fingerprint: str | None = None,
+    entries: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Doc:
     flags, reasons = conditions(counts, state, missing, error)
     fields: dict[str, Any] = {
@@ -86,6 +88,8 @@ def write_campaign_status(
     }
     if error is None:
         fields["last_applied_commit"] = commit
+    if entries is not None:
+        fields["declared_entries"] = {key: dict(value) for key, value in sorted(entries.items())}
     # Only a complete, error-free apply records what was applied (see enqueue).
     fields["applied_fingerprint"] = fingerprint
     doc_id = campaign_status_id(label)

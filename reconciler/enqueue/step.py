@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,7 +186,17 @@ def write_statuses(
                 fingerprint.get(campaign.label)
                 if applied is not None and error is None else None
             ),
+            entries=declared_entries(campaign),
         )
+
+
+def declared_entries(campaign: DesiredCampaign) -> dict[str, dict[str, object]]:
+    """Entry key -> module and number of declared jobs: jobs of any other entry are orphans."""
+    jobs = Counter(job.entry.entry_key for job in campaign.jobs)
+    return {
+        entry.entry_key: {"module": entry.module, "jobs": jobs[entry.entry_key]}
+        for entry in campaign.entries
+    }
 
 
 def enqueue(

@@ -29,7 +29,7 @@ class Expr:
     """A key or value expression: a field, a negated field, the doc id, the label, a constant,
     an array or an object of expressions."""
 
-    kind: Literal["field", "neg", "id", "label", "const", "array", "object"]
+    kind: Literal["field", "neg", "id", "label", "item", "const", "array", "object"]
     name: str = ""
     const: Any = None
     items: tuple[Expr, ...] = ()
@@ -42,6 +42,11 @@ def f(name: str) -> Expr:
 
 def neg(name: str) -> Expr:
     return Expr("neg", name=name)
+
+
+def item(name: str) -> Expr:
+    """A field of the array element a per-item view emits for (see `ViewSpec.each`)."""
+    return Expr("item", name=name)
 
 
 DOC_ID = Expr("id")
@@ -88,6 +93,10 @@ class ViewSpec:
     value: Expr
     conditions: tuple[Cond, ...] = ()
     per_label: bool = False  # one row per entry of the doc's `labels` array
+    # One row per object in this array field (e.g. "attempts") that meets `item_conditions`;
+    # `item(...)` expressions read that object's fields.
+    each: str | None = None
+    item_conditions: tuple[Cond, ...] = ()
     reduce: Literal["_count"] | None = None
     doc: str = field(default="", compare=False)
 
@@ -123,6 +132,30 @@ VIEWS: tuple[ViewSpec, ...] = (
         "exactly_by_label", "job", array(LABEL, f("module"), f("run"), f("pass")), const(None),
         per_label=True,
     ),
+    ViewSpec(
+        "jobs_by_campaign_entry_status", "job",
+        array(f("campaign"), f("entry_key"), f("module"), f("status")), const(1),
+        reduce="_count",
+        doc="counts per entry: jobs of entries no longer declared are orphans (mcprod status)",
+    ),
+    ViewSpec(
+        "failed_attempts", "job", array(f("campaign"), f("module"), item("reason")),
+        array(item("site"), f("run"), item("n"), item("finished_at"), f("status")),
+        each="attempts", item_conditions=(equals("status", "failed"),),
+        doc="every failed attempt with its reason (mcprod jobs --reasons)",
+    ),
+    ViewSpec(
+        "attempts_by_site_finished", "job",
+        array(item("site"), item("status"), item("finished_at")), f("campaign"),
+        each="attempts", item_conditions=(truthy("finished_at"),),
+        reduce="_count",
+        doc="finished attempts per site and outcome over time (status --site, report)",
+    ),
+    ViewSpec(
+        "completions_by_campaign", "job", array(f("campaign"), item("finished_at")),
+        item("site"), each="attempts", item_conditions=(equals("status", "completed"),),
+        doc="when each job of a campaign completed (the report's burn-down)",
+    ),
 )
 VIEWS_BY_NAME = {spec.name: spec for spec in VIEWS}
 
@@ -138,17 +171,19 @@ def _js_expr(expr: Expr) -> str:
         return "doc._id"
     if expr.kind == "label":
         return "label"
+    if expr.kind == "item":
+        return f"v(item[{json.dumps(expr.name)}])"
     if expr.kind == "const":
         return json.dumps(expr.const)
     if expr.kind == "array":
-        return "[" + ", ".join(_js_expr(item) for item in expr.items) + "]"
+        return "[" + ", ".join(_js_expr(part) for part in expr.items) + "]"
     pairs = zip(expr.names, expr.items, strict=True)
     members = (f"{json.dumps(n)}: {_js_expr(e)}" for n, e in pairs)
     return "{" + ", ".join(members) + "}"
 
 
-def _js_cond(cond: Cond) -> str:
-    ref = f"doc[{json.dumps(cond.name)}]"
+def _js_cond(cond: Cond, owner: str = "doc") -> str:
+    ref = f"{owner}[{json.dumps(cond.name)}]"
     if cond.kind == "equals":
         return f"{ref} === {json.dumps(cond.value)}"
     if cond.kind == "truthy":
@@ -165,6 +200,16 @@ def javascript_map(spec: ViewSpec) -> str:
         body = (
             "if (Array.isArray(doc.labels)) { doc.labels.forEach(function (label) { "
             + emit + " }); }"
+        )
+    elif spec.each is not None:
+        checks = " && ".join(
+            ["item !== null", "typeof item === 'object'", "!Array.isArray(item)",
+             *(_js_cond(c, "item") for c in spec.item_conditions)]
+        )
+        field_ref = f"doc[{json.dumps(spec.each)}]"
+        body = (
+            f"if (Array.isArray({field_ref})) {{ {field_ref}.forEach(function (item) {{ "
+            f"if ({checks}) {{ {emit} }} }}); }}"
         )
     else:
         body = emit
@@ -217,10 +262,13 @@ def _py_expr(expr: Expr) -> _Eval:
         return lambda doc, label: doc["_id"]
     if expr.kind == "label":
         return lambda doc, label: label
+    if expr.kind == "item":
+        # `label` carries the array element for per-item views
+        return lambda doc, element: element.get(name)
     if expr.kind == "const":
         value = expr.const
         return lambda doc, label: value
-    parts = [_py_expr(item) for item in expr.items]
+    parts = [_py_expr(part) for part in expr.items]
     if expr.kind == "array":
         return lambda doc, label: [part(doc, label) for part in parts]
     names = expr.names
@@ -243,6 +291,8 @@ def python_map(spec: ViewSpec) -> MapFn:
     checks = [_py_cond(c) for c in spec.conditions]
     key_of, value_of = _py_expr(spec.key), _py_expr(spec.value)
     per_label = spec.per_label
+    each = spec.each
+    item_checks = [_py_cond(c) for c in spec.item_conditions]
 
     def map_doc(doc: Doc) -> Iterator[tuple[Any, Any]]:
         if doc.get("type") != doc_type or not all(check(doc) for check in checks):
@@ -252,6 +302,12 @@ def python_map(spec: ViewSpec) -> MapFn:
             if isinstance(labels, list):
                 for label in labels:
                     yield key_of(doc, label), value_of(doc, label)
+        elif each is not None:
+            elements = doc.get(each)
+            if isinstance(elements, list):
+                for element in elements:
+                    if isinstance(element, dict) and all(c(element) for c in item_checks):
+                        yield key_of(doc, element), value_of(doc, element)
         else:
             yield key_of(doc, None), value_of(doc, None)
 

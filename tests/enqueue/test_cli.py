@@ -67,15 +67,19 @@ def test_reconcile_then_status_and_exactly(tmp_path: Path) -> None:
     )
     status = run_mcprod(["status", "--db", db, "--format", "json"])
     rows = json.loads(status.stdout)
-    assert rows[-1] == {
-        "campaign": "c", "module": "total", "total": 5, "percent_complete": 0.0,
+    assert [(row["campaign"], row["state"], row["condition"]) for row in rows] == [
+        ("c", "active", "Progressing")
+    ]
+    assert rows[0]["total"] == {
+        "module": "total", "total": 5, "percent_complete": 0.0,
         "counts": {"waiting": 5, "reserved": 0, "submitted": 0, "running": 0,
                    "completed": 0, "failed": 0, "cancelled": 0, "deleted": 0},
     }
     text = run_mcprod(["status", "--db", db, "--label", "c"]).stdout.splitlines()
-    assert text[0].split() == ["campaign", "module", "waiting", "reserved", "submitted",
+    assert text[0] == "c: active, Progressing: 5 jobs waiting or active"
+    assert text[1].split() == ["module", "waiting", "reserved", "submitted",
                                "running", "completed", "failed", "cancelled", "total", "complete"]
-    assert text[-1].split() == ["c", "total", "5", "0", "0", "0", "0", "0", "0", "5", "0.0%"]
+    assert text[-1].split() == ["total", "5", "0", "0", "0", "0", "0", "0", "5", "0.0%"]
     out = tmp_path / "c.exactly"
     written = run_mcprod(["exactly", "c", "-o", str(out), "--db", db])
     assert written.returncode == 0

@@ -23,6 +23,15 @@ AWKWARD_DOCS: list[dict[str, Any]] = [
      "site": "", "labels": "not-a-list"},
     {"_id": "j5", "type": "job", "status": "Waiting", "paused": None, "priority": True},
     {"_id": "j6", "type": "job", "status": "running", "site": {"name": "x"}, "labels": []},
+    {"_id": "j7", "type": "job", "status": "completed", "campaign": "c", "module": "M", "run": 2,
+     "attempts": [
+         {"n": 1, "site": "oak", "status": "failed", "reason": "exit 3",
+          "finished_at": "t2"},
+         {"n": 2, "site": "oak", "status": "completed", "finished_at": "t3"},
+         {"n": 3, "status": "released", "finished_at": ""},
+         None, ["failed"], "failed", {"status": "Failed"}, {"status": "failed"},
+     ]},
+    {"_id": "j8", "type": "job", "attempts": {"status": "failed"}},
     {"_id": "d1", "type": "data", "data_type": "ntuple", "module": "M", "run": 1, "pass": 0,
      "labels": ["c", None]},
     {"_id": "x1", "type": "campaign", "status": "waiting", "labels": ["c"]},
@@ -69,6 +78,11 @@ def test_javascript_and_python_maps_emit_the_same_rows() -> None:
     assert sum(len(rows) for rows in from_js.values()) > 20  # not vacuous
     # j3 is paused ([] is true in JavaScript); j5 says "Waiting", which is not "waiting".
     assert [row[0] for row in from_js["waiting_jobs"]] == ["j1", "j2", "j4"]
+    # Per-attempt views: only object elements that meet the item conditions.
+    assert [row[1] for row in from_js["failed_attempts"]] == [
+        ["c", "M", "exit 3"], ["c", "M", None],
+    ]
+    assert [row[1] for row in from_js["completions_by_campaign"]] == [["c", "t3"]]
 
 
 def test_design_document_lists_every_view_with_its_reduce() -> None:
@@ -83,4 +97,8 @@ def test_design_document_lists_every_view_with_its_reduce() -> None:
         "jobs_by_site_status": None,
         "data_by_label": None,
         "exactly_by_label": None,
+        "jobs_by_campaign_entry_status": "_count",
+        "failed_attempts": None,
+        "attempts_by_site_finished": "_count",
+        "completions_by_campaign": None,
     }
