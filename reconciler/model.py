@@ -124,7 +124,7 @@ class RatVersion:
 
 @dataclass(frozen=True)
 class BackendConfig:
-    type: Literal["local", "slurm", "dirac"]
+    type: Literal["local", "slurm", "dirac", "condor"]
     options: Mapping[str, object] = field(default_factory=dict)
 
 
@@ -144,6 +144,7 @@ class Site:
     max_running: int = 100
     rat_locations: Mapping[str, str] = field(default_factory=dict)
     accepts: tuple[str, ...] | None = None
+    setup: tuple[str, ...] = ()  # shell lines a job runs before RAT's env script
 
     def accepts_campaign(self, label: str) -> bool:
         """The site's `accepts` list (labels or globs); no list means every campaign."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from reconciler.errors import BackendError
 
@@ -41,6 +41,9 @@ class BackendState:
     state: State
     exit_code: int | None = None
     reason: str | None = None
+    # The batch system may still run it (DIRAC `Stalled`, HTCondor `Held`): stop it
+    # once it is judged failed, so that a retry never runs beside it.
+    lingering: bool = False
 
     @property
     def finished(self) -> bool:
@@ -111,3 +114,26 @@ class Backend(Protocol):
 
 
 BackendFactory = Callable[[Mapping[str, object], BackendContext], Backend]
+
+
+@runtime_checkable
+class FetchesOutputs(Protocol):
+    """A backend whose jobs run where the reconciler cannot see (grid worker nodes):
+    their return card and logs must be brought back into the attempt's folder."""
+
+    def fetch_outputs(self, wanted: Sequence[tuple[str, Path]]) -> dict[str, str]:
+        """Brings each finished job's returned files (backend id -> attempt folder) home.
+
+        Returns what went wrong per backend id (absent: fetched, or nothing to
+        fetch); raises BackendError when the backend cannot be asked at all."""
+        ...
+
+
+@runtime_checkable
+class GatesSubmission(Protocol):
+    """A backend that can tell, before a cycle submits, that submitting would fail
+    (an expiring grid proxy): the cycle then submits nothing and says why."""
+
+    def submission_blocker(self) -> str | None:
+        """None when submitting may go ahead, else one line saying what to fix."""
+        ...

@@ -10,6 +10,7 @@ import os
 import shlex
 import subprocess
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from reconciler.errors import BackendError
 
@@ -29,6 +30,7 @@ def run_command(
     input_text: str | None = None,
     timeout: float = DEFAULT_TIMEOUT_S,
     ok_codes: Sequence[int] = (0,),
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Runs argv and returns the result; raises BackendError when it fails or is missing."""
     full_env = {**os.environ, **env} if env else None
@@ -42,6 +44,7 @@ def run_command(
             text=True,
             timeout=timeout,
             check=False,
+            cwd=cwd,
         )
     except FileNotFoundError:
         raise BackendError(f"{command}: command not found ({argv[0]} is not on PATH)") from None

@@ -111,4 +111,5 @@ def build_site(rel: str, doc: YamlDoc) -> Site:
         max_running=data.get("max_running", 100),
         rat_locations=dict(data["rat_locations"]),
         accepts=tuple(accepts) if accepts is not None else None,
+        setup=tuple(data.get("setup") or ()),
     )

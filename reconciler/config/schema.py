@@ -43,6 +43,9 @@ _PATTERN_HINTS = {
     "^[A-Za-z_][A-Za-z0-9_]*$": "expected a placeholder name (letters, digits, _)",
     "^([0-9]+-)?[0-9]{1,3}:[0-5][0-9]:[0-5][0-9]$": 'expected [D-]HH:MM:SS, e.g. "20:00:00"',
     "^[0-9]+[KMGT]?$": "expected a memory size such as 4G",
+    "^[0-9]+[KMGT]?B?$": "expected a memory size such as 4GB",
+    "^[^\\n]+$": "expected one line (write one list item per line)",
+    "^[a-z]+$": "expected a lower-case word such as vanilla",
     "^[A-Za-z0-9.-]+$": "expected a host name",
     "^(srm|root|https?|davs|gsiftp|file)://": (
         "expected a URL starting with srm://, root://, https://, davs://, gsiftp:// or file://"

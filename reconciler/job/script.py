@@ -210,6 +210,7 @@ def render_job_script(
     outputs: Sequence[OutputFile],
     base_url: str,
     attempt: int,
+    setup: Sequence[str] = (),
 ) -> str:
     """The bash script of one attempt (pure: text in, text out)."""
     label = str(job.get("campaign") or (job.get("labels") or ["unlabelled"])[0])
@@ -233,7 +234,7 @@ def render_job_script(
 # job.mac, rat.log, the outputs, and return-card.json (what the reconciler reads).
 set -euo pipefail
 rm -f return-card.json
-
+{_setup_block(setup)}
 echo {shlex.quote(f"mcprod: setting up RAT from {env_script}")}
 set +u  # env scripts are not written for nounset
 source {shlex.quote(env_script)}
@@ -255,6 +256,19 @@ python3 mcprod-stageout.py <<'MCPROD_PLAN'
 {json.dumps(plan, indent=1, sort_keys=True)}
 MCPROD_PLAN
 """
+
+
+def _setup_block(setup: Sequence[str]) -> str:
+    """The site's `setup:` lines (grid UI, proxy, modules), run before RAT's env script."""
+    if not setup:
+        return ""
+    lines = "\n".join(setup)
+    return (
+        '\necho "mcprod: running the site\'s setup lines"\n'
+        "set +u  # site set-up scripts are not written for nounset\n"
+        f"{lines}\n"
+        "set -u\n"
+    )
 
 
 def prepare_attempt(
@@ -286,6 +300,7 @@ def prepare_attempt(
         outputs=outputs,
         base_url=site.storage.base_url,
         attempt=number,
+        setup=site.setup,
     )
     partial = files.script.with_suffix(".sh.tmp")
     partial.write_text(script)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reconciler.backends.base import Backend, BackendContext, SubmitSpec
+from reconciler.backends.base import Backend, BackendContext, GatesSubmission, SubmitSpec
 from reconciler.backends.registry import create_backend
 from reconciler.documents import Doc
 from reconciler.errors import BackendError, McprodError
@@ -39,7 +39,13 @@ from reconciler.site.decisions import (
 from reconciler.site.heartbeat import write_heartbeat
 from reconciler.site.jobs import count_active, site_jobs, waiting_in_queue_order
 from reconciler.site.lock import submit_lock
-from reconciler.site.monitor import LogTail, ReturnCardPath, VerifyFile, monitor_jobs
+from reconciler.site.monitor import (
+    FetchReturned,
+    LogTail,
+    ReturnCardPath,
+    VerifyFile,
+    monitor_jobs,
+)
 from reconciler.site.recovery import recover_own_reservations, release_stale_sites
 from reconciler.site.result import SiteCycleResult
 from reconciler.site.retry import retry_failed
@@ -88,6 +94,7 @@ class SitePieces:
     verify: VerifyFile
     backend_for: Callable[[str], Backend] = field(default=lambda _name: _cannot_ask(_name))
     log_tail: LogTail | None = None
+    fetch: FetchReturned | None = None  # grid backends: bring the card and logs home
 
 
 def _cannot_ask(site: str) -> Backend:
@@ -176,7 +183,7 @@ def _cycle(
     active = site_jobs(store, site.name, ["submitted", "running"])
     monitored = monitor_jobs(
         store, pieces.backend, active, card_path=pieces.card_path, verify=pieces.verify,
-        now=clock(), dry_run=dry, log_tail=pieces.log_tail,
+        now=clock(), dry_run=dry, log_tail=pieces.log_tail, fetch=pieces.fetch,
     )
     result.running, result.completed, result.failed = (
         monitored.running, monitored.completed, monitored.failed
@@ -221,6 +228,13 @@ def _submit(
     if not site.enabled:
         result.notes.append(f"site {site.name} is disabled: monitoring only, nothing submitted")
         return
+    if isinstance(pieces.backend, GatesSubmission):
+        blocker = pieces.backend.submission_blocker()
+        if blocker is not None:
+            # Exit 1 (cron mails it); monitoring above already ran.
+            result.submission_blocked = blocker
+            result.errors.append(f"submission blocked: {blocker}")
+            return
     with submit_lock(work_dir):
         active = count_active(store, site.name)
         if active >= site.max_running:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,10 @@ ReturnCardPath = Callable[[Doc], Path]
 # The last lines of the attempt's stderr, or None: batch-system messages such as
 # Slurm's "... DUE TO TIME LIMIT ***" are there, and `retry.on` matches them.
 LogTail = Callable[[Doc], str | None]
+# Brings finished jobs' returned files (card, logs) into their attempt folders, for
+# backends whose jobs run where the reconciler cannot see; returns what went wrong
+# per job id, raises BackendError when the backend cannot be asked.
+FetchReturned = Callable[[Sequence[Doc]], Mapping[str, str]]
 
 DATA_TYPE_SUFFIXES = (("ntuple", ".ntuple.root"), ("ratds", ".root"))
 
@@ -194,6 +198,7 @@ def monitor_jobs(
     now: dt.datetime,
     dry_run: bool = False,
     log_tail: LogTail | None = None,
+    fetch: FetchReturned | None = None,
 ) -> MonitorResult:
     """One monitoring pass over this site's active jobs (already read from the store).
 
@@ -211,8 +216,13 @@ def monitor_jobs(
     updates: list[Doc] = []
     data_docs: list[Doc] = []
     decided: dict[str, Callable[[Doc], Doc]] = {}
+    returned, unfetched = _fetch_finished(with_ids, states, fetch, dry_run, result)
+    lingering: list[str] = []
     for job in with_ids:
         state = states.get(str(job["backend_id"]), BackendState("unknown"))
+        if str(job["_id"]) in unfetched:
+            result.unchanged += 1
+            continue
         if state.state in ("pending", "running"):
             if state.state == "running" and job.get("status") == "submitted":
                 updates.append(mark_running(job, now))
@@ -230,6 +240,9 @@ def monitor_jobs(
             failed = state.state != "completed"
             tail = log_tail(job) if log_tail is not None and failed else None
             verdict = finished_verdict(job, state, card_path(job), verify, tail)
+            problem = returned.get(str(job["_id"]))
+            if problem and not verdict.ok and not verdict.undecided:
+                verdict = replace(verdict, reason=f"{verdict.reason}; returned files: {problem}")
             if verdict.undecided:
                 # A storage outage must not fail good jobs: ask again next cycle.
                 result.errors.append(f"monitor: {job['_id']} left for the next cycle: "
@@ -237,6 +250,8 @@ def monitor_jobs(
                 result.unchanged += 1
                 continue
         data_docs.extend(verdict.data_docs)
+        if state.lingering:
+            lingering.append(str(job["backend_id"]))
         updates.append(apply_verdict(job, state, verdict, now))
         decided[str(job["_id"])] = _redo(state, verdict, now)
     if dry_run:
@@ -259,7 +274,40 @@ def monitor_jobs(
         if again is not None:
             written.append(again)
     _count(written, result)
+    _stop_lingering(backend, lingering, result)
     return result
+
+
+def _fetch_finished(
+    jobs: Sequence[Doc],
+    states: Mapping[str, BackendState],
+    fetch: FetchReturned | None,
+    dry_run: bool,
+    result: MonitorResult,
+) -> tuple[Mapping[str, str], set[str]]:
+    """Fetch what finished jobs returned; (problems by job id, job ids left for later)."""
+    finished = [job for job in jobs
+                if states.get(str(job["backend_id"]), BackendState("unknown")).finished]
+    if fetch is None or not finished or dry_run:
+        return {}, set()
+    try:
+        return fetch(finished), set()
+    except BackendError as exc:
+        result.errors.append(
+            f"monitor: cannot fetch what {len(finished)} finished jobs returned, "
+            f"left for the next cycle: {exc}"
+        )
+        return {}, {str(job["_id"]) for job in finished}
+
+
+def _stop_lingering(backend: Backend, backend_ids: Sequence[str], result: MonitorResult) -> None:
+    """Jobs judged failed that the batch system may still run (stalled, held) are
+    stopped, so that their retry never runs beside them."""
+    for backend_id in backend_ids:
+        try:
+            backend.cancel(backend_id)
+        except BackendError as exc:
+            result.errors.append(f"monitor: could not stop lingering job {backend_id}: {exc}")
 
 
 def _redo(state: BackendState, verdict: Verdict, now: dt.datetime) -> Callable[[Doc], Doc]:

@@ -25,6 +25,7 @@ class SiteCycleResult:
     stale_released: int = 0
     cancelled: int = 0  # batch jobs stopped after `mcprod cancel`
     waiting_skipped: dict[str, int] = field(default_factory=dict)  # why eligible jobs waited
+    submission_blocked: str | None = None  # e.g. the grid proxy is about to expire
     notes: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -45,6 +46,8 @@ class SiteCycleResult:
             f"  reservations: adopted {self.adopted}, released {self.released},"
             f" released from stale sites {self.stale_released}",
         ]
+        if self.submission_blocked:
+            lines.append(f"  submission blocked: {self.submission_blocked}")
         if self.cancelled:
             lines.append(f"  stopped after mcprod cancel: {self.cancelled}")
         for reason, count in sorted(self.waiting_skipped.items()):

@@ -8,9 +8,10 @@ the quickstart call.
 from __future__ import annotations
 
 import socket
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from reconciler.backends.base import Backend, SubmitSpec
+from reconciler.backends.base import Backend, FetchesOutputs, SubmitSpec
 from reconciler.backends.commands import stderr_tail
 from reconciler.documents import Doc
 from reconciler.errors import BackendError
@@ -64,6 +65,17 @@ def site_pieces(site: Site, work_dir: Path, repo: DeclaredRepo, store: Store) ->
             )
         return backend_for_site(other, site_work_dir(other, repo.root, None))
 
+    fetch = None
+    if isinstance(backend, FetchesOutputs):
+        fetcher = backend
+
+        def fetch(jobs: Sequence[Doc]) -> Mapping[str, str]:
+            folders = {str(job["backend_id"]): attempt_files(work_dir, job).work_dir
+                       for job in jobs}
+            problems = fetcher.fetch_outputs(list(folders.items()))
+            return {str(job["_id"]): problems[str(job["backend_id"])] for job in jobs
+                    if str(job["backend_id"]) in problems}
+
     return SitePieces(
         backend=backend,
         prepare=prepare,
@@ -71,6 +83,7 @@ def site_pieces(site: Site, work_dir: Path, repo: DeclaredRepo, store: Store) ->
         verify=verify_output,
         backend_for=backend_for,
         log_tail=log_tail,
+        fetch=fetch,
     )
 
 

@@ -159,3 +159,19 @@ def test_missing_release_or_version_is_a_clear_error(tmp_path: Path) -> None:
         prepare_attempt(make_job(), site=site, version_env=str(tmp_path / "env.sh"),
                         work_root=tmp_path)
     assert str(no_release.value) == f"no RAT release with a mac/ folder next to {tmp_path}/env.sh"
+
+
+def test_site_setup_lines_run_before_the_rat_environment(tmp_path: Path) -> None:
+    from reconciler.job.script import render_job_script
+
+    script = render_job_script(
+        make_job(), env_script="/cvmfs/rat/env.sh", macro_text="/rat/run/start\n", outputs=[],
+        base_url="file:///srv/out", attempt=1,
+        setup=["source /opt/grid-ui/setup.sh", "export X509_CERT_DIR=/etc/certs"],
+    )
+    setup = script.index("source /opt/grid-ui/setup.sh\nexport X509_CERT_DIR=/etc/certs\n")
+    assert script.index("set +u  # site set-up") < setup < script.index("source /cvmfs/rat/env.sh")
+    plain = render_job_script(make_job(), env_script="/cvmfs/rat/env.sh",
+                              macro_text="/rat/run/start\n", outputs=[],
+                              base_url="file:///srv/out", attempt=1)
+    assert "setup lines" not in plain
