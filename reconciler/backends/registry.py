@@ -5,7 +5,7 @@ The registry imports the implementations; they import only `base`, so no cycle.
 
 from __future__ import annotations
 
-from reconciler.backends import dirac, local, slurm
+from reconciler.backends import condor, dirac, local, slurm
 from reconciler.backends.base import Backend, BackendContext, BackendFactory
 from reconciler.errors import BackendError
 from reconciler.model import BackendConfig
@@ -14,6 +14,7 @@ FACTORIES: dict[str, BackendFactory] = {
     "local": local.create,
     "slurm": slurm.create,
     "dirac": dirac.create,
+    "condor": condor.create,
 }
 
 

@@ -197,7 +197,7 @@ def test_unknown_backend_type_and_bad_options(tmp_path: Path) -> None:
     with pytest.raises(BackendError) as unknown:
         create_backend(BackendConfig("htcondor"), context)  # type: ignore[arg-type]
     assert str(unknown.value) == (
-        "unknown backend type 'htcondor' (known: dirac, local, slurm)"
+        "unknown backend type 'htcondor' (known: condor, dirac, local, slurm)"
     )
     with pytest.raises(BackendError) as bad:
         create_backend(BackendConfig("slurm", {"sbatch_args": "--hold"}), context)
