@@ -6,7 +6,7 @@ Pure: works on the parsed documents and records, reports into a sink.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,21 +57,24 @@ def check_file_name(where: Located, key: str, kind: str, sink: DiagnosticSink) -
 
 def check_campaign_names(
     where: Located,
-    campaign: Campaign,
+    rat_version: str | None,
+    chosen_sites: Sequence[object],
     rat_versions: list[str],
     sites: list[str],
     sink: DiagnosticSink,
 ) -> None:
-    if campaign.rat_version not in rat_versions:
+    """The campaign's RAT version and sites must be declared (None / non-strings: skipped,
+    their schema errors say what is wrong with them)."""
+    if rat_version is not None and rat_version not in rat_versions:
         known = ", ".join(sorted(rat_versions)) or "none"
         where.error(
             sink,
             ("rat_version",),
-            f"no rat-versions/{campaign.rat_version}.yaml declares RAT {campaign.rat_version}"
+            f"no rat-versions/{rat_version}.yaml declares RAT {rat_version}"
             f" (declared: {known})",
         )
-    for index, name in enumerate(campaign.sites or ()):
-        if name not in sites:
+    for index, name in enumerate(chosen_sites):
+        if isinstance(name, str) and name not in sites:
             where.error(sink, ("sites", index), f"unknown site {name!r}{did_you_mean(name, sites)}")
 
 
@@ -123,10 +126,17 @@ def _physics(entry: Mapping[str, Any]) -> tuple[object, ...]:
     )
 
 
-def check_duplicate_entries(where: Located, sink: DiagnosticSink) -> None:
-    """Two entries with the same module and physics would be one entry counted twice."""
+def check_duplicate_entries(
+    where: Located, sink: DiagnosticSink, only: Sequence[int] | None = None
+) -> None:
+    """Two entries with the same module and physics would be one entry counted twice.
+
+    `only`: the indexes of the schema-valid entries when the file has errors elsewhere.
+    """
     first: dict[tuple[object, ...], int] = {}
-    for index, entry in enumerate(where.doc.data.get("modules") or ()):
+    entries = where.doc.data.get("modules") or ()
+    for index in range(len(entries)) if only is None else only:
+        entry = entries[index]
         key = _physics(entry)
         if key in first:
             where.error(

@@ -10,9 +10,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from reconciler.config.crosscheck import (
     Located,
@@ -26,7 +27,7 @@ from reconciler.config.crosscheck import (
 )
 from reconciler.config.filecheck import unreadable_reason
 from reconciler.config.modulecheck import check_entries_against
-from reconciler.config.paths import json_path
+from reconciler.config.paths import JsonPath, json_path
 from reconciler.config.records import build_campaign, build_entry, build_rat_version, build_site
 from reconciler.config.runlist import read_run_list
 from reconciler.config.schema import Kind, schema_problems
@@ -59,6 +60,9 @@ class _State:
     # Stems of every declared file, valid or not, so one bad file does not cascade.
     declared: dict[Kind, list[str]] = field(default_factory=dict)
     valid: dict[Kind, list[Located]] = field(default_factory=dict)
+    # Files that parsed but have errors, with the paths of those errors: the checks
+    # that do not depend on a bad part still run on them (one pass finds everything).
+    flawed: dict[Kind, list[tuple[Located, frozenset[JsonPath]]]] = field(default_factory=dict)
     run_lists: dict[Path, tuple[tuple[int, ...], bool]] = field(default_factory=dict)
     # Resolving symlinks costs a system call per path component: once per name.
     resolved: dict[str, Path] = field(default_factory=dict)
@@ -72,6 +76,7 @@ def _load_kind(state: _State, kind: Kind) -> None:
     folder = state.root / FOLDERS[kind]
     state.declared[kind] = []
     state.valid[kind] = []
+    state.flawed[kind] = []
     if folder.is_symlink():
         state.sink.error(FOLDERS[kind], 1, 1, f"is a symbolic link; {FOLDERS[kind]}/ must be"
                          " a folder of the repository itself")
@@ -111,13 +116,17 @@ def _load_kind(state: _State, kind: Kind) -> None:
         if doc is None:
             continue
         unreadable = {problem.path for problem in problems}
+        bad = set(unreadable)
         for location, pointer, message in schema_problems(kind, doc):
             if location in unreadable:
                 continue  # already reported as unreadable; its stand-in null says nothing
             line, column = doc.mark(location)
             state.sink.error(rel, line, column, message, pointer)
+            bad.add(location)
         if len(state.sink.items) == errors_before:
             state.valid[kind].append(Located(rel, doc))
+        elif isinstance(doc.data, dict):
+            state.flawed[kind].append((Located(rel, doc), frozenset(bad)))
 
 
 def _resolve_run_list(
@@ -270,22 +279,28 @@ def _validate(root: Path, catalogues: CatalogueFinder | None) -> LoadResult:
     all_sites_valid = len(sites) == len(state.declared["site"])
 
     campaigns: dict[str, Campaign] = {}
-    checked: list[tuple[Located, Campaign]] = []
+    checked: list[_ModuleTarget] = []
     for where in state.valid["campaign"]:
         check_file_name(where, "label", "label", sink)
         check_duplicate_entries(where, sink)
+        data = where.doc.data
+        check_campaign_names(
+            where, data["rat_version"], data.get("sites") or (),
+            state.declared["rat-version"], state.declared["site"], sink,
+        )
+        checked.append(_ModuleTarget(where, data["rat_version"], range(len(data["modules"]))))
         campaign = _campaign(state, where)
         if campaign is None:
             continue
         campaigns[campaign.label] = campaign
         check_frozen_ratdb(where, campaign, sink)
         check_job_caps(where, campaign, sink)
-        check_campaign_names(
-            where, campaign, state.declared["rat-version"], state.declared["site"], sink
-        )
         if all_sites_valid and campaign.rat_version in state.declared["rat-version"]:
             check_site_coverage(where, campaign, sites, sink)
-        checked.append((where, campaign))
+    for where, bad in state.flawed["campaign"]:
+        target = _check_flawed_campaign(state, where, bad)
+        if target is not None:
+            checked.append(target)
 
     if catalogues is not None:
         _check_modules(checked, rat_versions, rat_files, catalogues, root, sink)
@@ -298,17 +313,68 @@ def _validate(root: Path, catalogues: CatalogueFinder | None) -> LoadResult:
     return LoadResult(repo, sink.items, state.files_checked)
 
 
+@dataclass(frozen=True)
+class _ModuleTarget:
+    """Entries of one campaign file to check against its RAT version's catalogue."""
+
+    where: Located
+    rat_version: str
+    entries: Sequence[int]
+
+
+def _sound_entries(data: dict[str, Any], bad: frozenset[JsonPath]) -> tuple[int, ...]:
+    """Indexes of the entries with no error inside them (in a file that has some)."""
+    modules = data.get("modules")
+    if not isinstance(modules, list) or ("modules",) in bad:
+        return ()
+    spoiled = {path[1] for path in bad if len(path) > 1 and path[0] == "modules"}
+    return tuple(
+        index
+        for index, entry in enumerate(modules)
+        if isinstance(entry, dict) and index not in spoiled
+    )
+
+
+def _check_flawed_campaign(
+    state: _State, where: Located, bad: frozenset[JsonPath]
+) -> _ModuleTarget | None:
+    """The checks a campaign file with schema errors can still have, on its sound parts.
+
+    Its errors make a campaign record (and so job counts and site coverage) meaningless,
+    but a misspelt site, a missing run list or a module typo in another entry is just
+    as wrong, and finding it only after the first fix costs a round trip.
+    """
+    sink = state.sink
+    data: dict[str, Any] = where.doc.data
+    sound = _sound_entries(data, bad)
+    if ("label",) not in bad:
+        check_file_name(where, "label", "label", sink)
+    check_duplicate_entries(where, sink, only=sound)
+    version = data.get("rat_version")
+    version = version if isinstance(version, str) and ("rat_version",) not in bad else None
+    sites = data.get("sites")
+    sound_sites = sites if isinstance(sites, list) and ("sites",) not in bad else ()
+    check_campaign_names(
+        where, version, sound_sites, state.declared["rat-version"], state.declared["site"], sink
+    )
+    for index in sound:
+        name = data["modules"][index].get("runlist")
+        if isinstance(name, str):
+            _resolve_run_list(state, where, index, name)
+    return _ModuleTarget(where, version, sound) if version is not None and sound else None
+
+
 def _check_modules(
-    checked: list[tuple[Located, Campaign]],
+    checked: list[_ModuleTarget],
     rat_versions: Mapping[str, RatVersion],
     rat_files: Mapping[str, Located],
     catalogues: CatalogueFinder,
     root: Path,
     sink: DiagnosticSink,
 ) -> None:
-    by_version: dict[str, list[Located]] = {}
-    for where, campaign in checked:
-        by_version.setdefault(campaign.rat_version, []).append(where)
+    by_version: dict[str, list[_ModuleTarget]] = {}
+    for target in checked:
+        by_version.setdefault(target.rat_version, []).append(target)
     for version in sorted(by_version):
         rat = rat_versions.get(version)
         if rat is None:
@@ -316,8 +382,8 @@ def _check_modules(
         catalogue = _catalogue_for(rat, rat_files[version], catalogues, root, sink)
         if catalogue is None:
             continue
-        for where in by_version[version]:
-            check_entries_against(where, catalogue, sink)
+        for target in by_version[version]:
+            check_entries_against(target.where, catalogue, sink, only=target.entries)
 
 
 def load_repository(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from reconciler.config.crosscheck import Located, did_you_mean
@@ -14,10 +15,15 @@ def _names(names: list[str]) -> str:
     return ", ".join("${" + name + "}" for name in names)
 
 
-def check_entries_against(where: Located, catalogue: Catalogue, sink: DiagnosticSink) -> None:
+def check_entries_against(
+    where: Located, catalogue: Catalogue, sink: DiagnosticSink, *, only: Sequence[int]
+) -> None:
+    """Check the entries numbered `only` (the schema-valid ones) of a campaign file."""
     known = sorted(catalogue.modules)
     version = catalogue.rat_version
-    for index, entry in enumerate(where.doc.data.get("modules") or ()):
+    entries = where.doc.data["modules"]
+    for index in only:
+        entry = entries[index]
         module = entry["module"]
         info = catalogue.modules.get(module)
         if info is None:
