@@ -109,7 +109,7 @@ class RatVersion:
     overrides: Mapping[str, Override] = field(default_factory=dict)
     benchmarks: Mapping[str, Benchmark] = field(default_factory=dict)
     positions: Mapping[tuple[str, str], SourceRef] = field(default_factory=dict)
-    """Where `(section, name)` keys (phases, overrides, benchmarks) are written."""
+    """Where `(section, name)` keys (phases, overrides, benchmarks, internal_rate) are written."""
 
     def locate(self, section: str, name: str) -> SourceRef:
         """The YAML position of `section.name`, else the file itself."""

@@ -88,6 +88,7 @@ def build_catalogue(
     macros = _scan_phases(rat, release_root, shown_root, locate, sink)
     modules: dict[str, ModuleInfo] = {}
     first_path: dict[str, str] = {}
+    generators: set[str] = set()
     for found in macros:
         name = module_name(found.phase.prefix, found.parts)
         shown = f"{shown_root}/{found.path}"
@@ -107,8 +108,12 @@ def build_catalogue(
             )
         facts = _read_facts(release_root / found.path, shown, sink)
         if facts is not None:
+            generators.update(facts.generators)
             modules[name] = _classify(name, found.path, facts, rat, shown, sink)
     _check_overrides(rat, first_path, locate, sink)
+    _check_benchmarks(rat, first_path, locate, sink)
+    if not sink.has_errors():  # with a folder missing, an unused generator proves nothing
+        _check_internal_rate(rat, generators, sink)
     if sink.has_errors():
         return None, sink.items
     ordered = {name: modules[name] for name in sorted(modules)}
@@ -229,4 +234,38 @@ def _check_overrides(
             where.file, where.line, where.column,
             f"overrides.{name}: no macro of the release produces this module{hint}",
             f"$.overrides.{name}",
+        )
+
+
+def _check_benchmarks(
+    rat: RatVersion, known: dict[str, str], locate: Locate, sink: DiagnosticSink
+) -> None:
+    """A benchmark named after a module the release does not have would be ignored:
+    that module's cost would silently come from `default`."""
+    for name in sorted(rat.benchmarks):
+        if name == "default" or name in known:
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        where = locate("benchmarks", name)
+        sink.error(
+            where.file, where.line, where.column,
+            f"benchmarks.{name}: no macro of the release produces this module{hint}",
+            f"$.benchmarks.{name}",
+        )
+
+
+def _check_internal_rate(rat: RatVersion, generators: set[str], sink: DiagnosticSink) -> None:
+    """A generator no macro uses is most likely misspelt: its modules would get
+    number mode instead of time mode."""
+    for index, name in enumerate(rat.internal_rate):
+        if name in generators:
+            continue
+        close = difflib.get_close_matches(name, sorted(generators), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        where = rat.locate("internal_rate", name)
+        sink.warning(
+            where.file, where.line, where.column,
+            f"internal_rate[{index}]: no macro of the release uses the generator {name!r}{hint}",
+            f"$.internal_rate[{index}]",
         )

@@ -372,13 +372,18 @@ def _check_modules(
     root: Path,
     sink: DiagnosticSink,
 ) -> None:
+    """Every declared release is checked when it can be reached, used or not (a new
+    rat-versions file is checked in the pull request that adds it); campaigns are
+    checked against the catalogue of the version they use."""
     by_version: dict[str, list[_ModuleTarget]] = {}
     for target in checked:
         by_version.setdefault(target.rat_version, []).append(target)
-    for version in sorted(by_version):
-        rat = rat_versions.get(version)
-        if rat is None:
-            continue  # reported already: undeclared or invalid version file
+    for version in sorted(rat_versions):
+        rat = rat_versions[version]
+        if version not in by_version:
+            _catalogue, found = catalogues(rat, root)
+            sink.items.extend(found)
+            continue
         catalogue = _catalogue_for(rat, rat_files[version], catalogues, root, sink)
         if catalogue is None:
             continue

@@ -92,6 +92,10 @@ def build_rat_version(rel: str, doc: YamlDoc) -> RatVersion:
             (section, name): SourceRef(rel, *doc.mark((section, name)))
             for section in ("phases", "overrides", "benchmarks")
             for name in (data.get(section) or {})
+        }
+        | {
+            ("internal_rate", name): SourceRef(rel, *doc.mark(("internal_rate", index)))
+            for index, name in enumerate(data.get("internal_rate") or ())
         },
     )
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from reconciler.catalogue.generate import build_catalogue, find_release_root
 from reconciler.catalogue.render import catalogue_from_json
 from reconciler.documents import Doc, catalogue_id
-from reconciler.errors import Diagnostic, InvalidRepository
+from reconciler.errors import Diagnostic, InvalidRepository, McprodError
 from reconciler.model import Catalogue, DeclaredRepo, RatVersion
 
 PUBLISHED_FIELDS = ("rat_version", "modules", "content_hash")
@@ -79,3 +79,47 @@ def choose_catalogues(
         # Every version without a catalogue at once, not only the first.
         raise InvalidRepository(missing)
     return chosen
+
+
+Finder = Callable[[RatVersion, Path], tuple[Catalogue | None, list[Diagnostic]]]
+
+
+def with_published_fallback(
+    on_disk: Finder, published: Callable[[str], Doc | None], sources: dict[str, str]
+) -> Finder:
+    """Module checks from a release on disk, else from the catalogue published in the store.
+
+    `published(doc_id)` only reads. `sources` collects, per RAT version, where its
+    module dictionary came from, so the caller can say it: a published catalogue is
+    what the sites use, but it is as old as the last `mcprod publish`.
+    """
+
+    def find(rat: RatVersion, repo_root: Path) -> tuple[Catalogue | None, list[Diagnostic]]:
+        catalogue, found = on_disk(rat, repo_root)
+        if catalogue is not None or found:
+            return catalogue, found
+        doc_id = catalogue_id(rat.version)
+        doc = published(doc_id)
+        if doc is None:
+            return None, []
+        try:
+            catalogue = catalogue_from_json({name: doc.get(name) for name in PUBLISHED_FIELDS})
+        except McprodError as exc:  # the store is untrusted input: report, do not check
+            where = rat.source
+            return None, [
+                Diagnostic(
+                    where.file, where.line, where.column,
+                    f"the published {doc_id} cannot be used for module checks ({exc});"
+                    " publish it again with `mcprod publish`",
+                    severity="warning",
+                )
+            ]
+        if catalogue.rat_version != rat.version:
+            return None, []
+        commit = doc.get("commit")
+        sources[rat.version] = f"the catalogue published in the store ({doc_id}" + (
+            f", commit {str(commit)[:12]})" if isinstance(commit, str) else ")"
+        )
+        return catalogue, []
+
+    return find
