@@ -48,3 +48,18 @@ def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
 def test_publish_workflow_never_runs_twice_at_once() -> None:
     text = (REPO_ROOT / ".github/workflows/publish.yml").read_text(encoding="utf-8")
     assert "concurrency:" in text and "cancel-in-progress: false" in text
+
+
+def test_the_plan_is_one_sticky_comment_skipped_for_fork_pull_requests() -> None:
+    import yaml
+
+    workflow = yaml.safe_load((REPO_ROOT / ".github/workflows/validate.yml").read_text())
+    steps = {step.get("name", ""): step for step in workflow["jobs"]["validate"]["steps"]}
+    comment = steps["Plan (one sticky comment on the pull request)"]
+    # Fork pull requests have no write token: the step must not run for them.
+    assert comment["if"] == (
+        "always() && github.event.pull_request.head.repo.full_name == github.repository"
+    )
+    assert "<!-- mcprod-plan -->" in comment["run"] and "--method PATCH" in comment["run"]
+    validate = steps["Validate (errors and warnings as annotations on the changed lines)"]
+    assert "--format github" in validate["run"] and "--require-releases" in validate["run"]
