@@ -18,6 +18,7 @@ import typer
 from reconciler.cli import (
     db_cmd,
     exactly_cmd,
+    files_cmd,
     generate_cmd,
     import_jobs_cmd,
     jobs_cmd,
@@ -60,6 +61,7 @@ for command_module in (
     reconcile_cmd,
     status_cmd,
     jobs_cmd,
+    files_cmd,
     exactly_cmd,
     operator_cmd,
     quickstart_cmd,

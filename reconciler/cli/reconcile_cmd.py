@@ -100,11 +100,27 @@ def reconcile(
     output_format: Annotated[
         str, typer.Option("--format", help="With --site: text or json.")
     ] = "text",
+    quiet: Annotated[
+        bool, typer.Option("--quiet", help="With --site: print nothing when a cycle changed"
+                           " nothing and needs nobody (the cron form).")
+    ] = False,
+    proxy_warn: Annotated[
+        str, typer.Option("--proxy-warn", help="With --site: alert when the grid proxy has"
+                          " less than this left.")
+    ] = "24h",
 ) -> None:
     """Make the job documents match the declared campaigns (idempotent, safe to race).
 
     With --site: the whole site cycle (sync, heartbeat, enqueue, monitor, retry,
-    submit); --once for cron, else a loop every --interval until SIGTERM.
+    submit); --once for cron, else a loop every --interval until SIGTERM. Lines are
+    timestamped; what needs a person (jobs given up, a grid proxy missing or about to
+    expire, a refused sync, store errors) goes to stderr and makes the exit code 1.
+
+    Examples:
+
+      mcprod reconcile --once
+
+      mcprod reconcile --site cedar --once --quiet >> reconcile.log
     """
     if site is not None:
         from reconciler.cli.site_run import run_site_command
@@ -113,7 +129,7 @@ def reconcile(
             site=site, once=once, dry_run=dry_run, prune=prune, max_cancel=max_cancel,
             repo=repo, db=db, rat_roots=rat_roots_of(rat_root, repo), interval=interval,
             stale_after=stale_after, retry_backoff=retry_backoff, work_dir=work_dir,
-            output_format=output_format,
+            output_format=output_format, quiet=quiet, proxy_warn=proxy_warn,
         )
         return
     if not once:

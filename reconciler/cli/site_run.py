@@ -31,13 +31,23 @@ def parse_duration(option: str, text: str) -> float:
     return float(match.group(1)) * UNITS[match.group(2) or "s"]
 
 
-def _print(result: SiteCycleResult, output_format: str, stamp: bool) -> None:
+def stamp() -> str:
+    return f"[{dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%M:%SZ}] "
+
+
+def _print(result: SiteCycleResult, output_format: str, quiet: bool) -> None:
+    """The summary on stdout (the log), what needs a person on stderr (cron's mail), each
+    line timestamped. `quiet`: a healthy cycle that changed nothing prints nothing."""
     if output_format == "json":
         typer.echo(json.dumps(result.as_json(), sort_keys=True))
         return
-    prefix = f"[{dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%M:%SZ}] " if stamp else ""
+    if quiet and result.idle:
+        return
+    prefix = stamp()
     for line in result.summary_lines():
         typer.echo(prefix + line)
+    for alert in result.alerts:
+        typer.echo(f"{prefix}needs a person: {alert}", err=True)
     for error in result.errors:  # one line each, where cron and a terminal look for them
         typer.echo(f"{prefix}error: {error}", err=True)
 
@@ -57,6 +67,8 @@ def run_site_command(
     retry_backoff: str,
     work_dir: Path | None,
     output_format: str,
+    quiet: bool = False,
+    proxy_warn: str = "24h",
 ) -> None:
     if output_format not in ("text", "json"):
         raise McprodError(f"--format {output_format!r}: expected text or json")
@@ -71,11 +83,18 @@ def run_site_command(
         work_dir=work_dir.resolve() if work_dir else None,
         rat_roots=dict(rat_roots),
         max_cancel=max_cancel,
+        proxy_warn_s=parse_duration("--proxy-warn", proxy_warn),
     )
     if once or dry_run:
-        result = run_cycle(options)
-        _print(result, output_format, stamp=False)
-        if not result.ok:
+        try:
+            result = run_cycle(options)
+        except McprodError as exc:
+            # The store gone, an undeclared site, a held lease: one timestamped line on
+            # stderr (cron mails it), exit 1.
+            typer.echo(f"{stamp()}error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        _print(result, output_format, quiet)
+        if result.needs_human:
             raise typer.Exit(1)
         return
     pause = parse_duration("--interval", interval)
@@ -84,9 +103,9 @@ def run_site_command(
 
     def report(result: SiteCycleResult | None, error: str | None) -> None:
         if result is not None:
-            _print(result, output_format, stamp=True)
+            _print(result, output_format, quiet)
         else:
-            typer.echo(f"error: {error}", err=True)
+            typer.echo(f"{stamp()}error: {error}", err=True)
 
     run_loop(lambda: run_cycle(options), pause, report, stop)
     typer.echo(f"reconcile: stopped by {stop.signal_name or 'request'} after the current cycle")

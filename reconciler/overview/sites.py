@@ -41,6 +41,7 @@ class SiteOverview:
     finished_24h: Mapping[str, int] = field(default_factory=dict)  # attempt outcome -> count
     last_cycle: tuple[str, ...] = ()
     last_errors: tuple[str, ...] = ()
+    last_alerts: tuple[str, ...] = ()
     proxy_expires_at: str | None = None
     known: bool = True  # False: no heartbeat document at all
 
@@ -110,6 +111,7 @@ def read_site(store: Store, name: str, now: dt.datetime) -> SiteOverview:
         finished_24h=finished,
         last_cycle=_lines(doc.get("last_cycle")),
         last_errors=_lines(doc.get("last_errors")),
+        last_alerts=_lines(doc.get("last_alerts")),
         proxy_expires_at=_text(doc.get("proxy_expires_at")),
     )
 

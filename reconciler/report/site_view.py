@@ -51,6 +51,9 @@ def render_site_text(site: SiteOverview) -> str:
         lines.extend(f"    {error}" for error in site.last_errors)
     else:
         lines.append("  errors of the last cycle: none")
+    if site.last_alerts:
+        lines.append(f"  needing a person after the last cycle: {len(site.last_alerts)}")
+        lines.extend(f"    {alert}" for alert in site.last_alerts)
     if site.last_cycle:
         lines.append("  last cycle:")
         lines.extend(f"    {line.strip()}" for line in site.last_cycle)
@@ -76,6 +79,7 @@ def site_as_json(site: SiteOverview) -> dict[str, Any]:
         "last_24h": dict(sorted(site.finished_24h.items())),
         "proxy_expires_at": site.proxy_expires_at,
         "last_errors": list(site.last_errors),
+        "last_alerts": list(site.last_alerts),
         "last_cycle": list(site.last_cycle),
     }
 

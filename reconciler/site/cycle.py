@@ -25,7 +25,7 @@ from pathlib import Path
 
 from reconciler.backends.base import Backend, BackendContext, GatesSubmission, SubmitSpec
 from reconciler.backends.registry import create_backend
-from reconciler.documents import Doc
+from reconciler.documents import Doc, iso
 from reconciler.errors import BackendError, McprodError
 from reconciler.model import DeclaredRepo, Site
 from reconciler.site.campaign_refresh import refresh_campaign_statuses
@@ -46,6 +46,7 @@ from reconciler.site.monitor import (
     VerifyFile,
     monitor_jobs,
 )
+from reconciler.site.proxy import DEFAULT_WARN_S, ProxyState, proxy_alert
 from reconciler.site.recovery import recover_own_reservations, release_stale_sites
 from reconciler.site.result import SiteCycleResult
 from reconciler.site.retry import retry_failed
@@ -72,6 +73,7 @@ class CycleOptions:
     work_dir: Path | None = None
     rat_roots: Mapping[str, Path] = field(default_factory=dict)
     max_cancel: int = 1000
+    proxy_warn_s: float = DEFAULT_WARN_S
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class SitePieces:
     backend_for: Callable[[str], Backend] = field(default=lambda _name: _cannot_ask(_name))
     log_tail: LogTail | None = None
     fetch: FetchReturned | None = None  # grid backends: bring the card and logs home
+    proxy: Callable[[], ProxyState] | None = None  # None: this site needs no grid proxy
 
 
 def _cannot_ask(site: str) -> Backend:
@@ -166,6 +169,13 @@ def _cycle(
 ) -> None:
     dry = options.dry_run
     acting = not loaded.monitor_only
+    if pieces.proxy is not None:
+        proxy = pieces.proxy()
+        if proxy.expires_at is not None:
+            result.proxy_expires_at = iso(proxy.expires_at)
+        alert = proxy_alert(proxy, clock(), options.proxy_warn_s)
+        if alert is not None:
+            result.alerts.append(alert)
     if not dry:
         write_heartbeat(store, site.name, clock(), commit=loaded.commit)
     if acting and enqueue is not None:
@@ -197,7 +207,7 @@ def _cycle(
         store, site.name, repo.campaigns, clock(), options.retry_backoff_s, dry_run=dry
     )
     result.retried, result.not_retried = retried.retried, retried.gave_up
-    result.notes.extend(retried.notes)
+    result.alerts.extend(retried.given_up)
 
     others = sorted(name for name in repo.sites if name != site.name)
     stale = release_stale_sites(
@@ -211,7 +221,8 @@ def _cycle(
         refresh_campaign_statuses(store, repo.campaigns.values(), clock(), site=site.name)
         write_heartbeat(
             store, site.name, clock(), commit=loaded.commit,
-            extra={"last_cycle": result.summary_lines(), "last_errors": result.errors},
+            extra={"last_cycle": result.summary_lines(), "last_errors": result.errors,
+                   "last_alerts": result.alerts, "proxy_expires_at": result.proxy_expires_at},
         )
 
 

@@ -27,11 +27,30 @@ class SiteCycleResult:
     waiting_skipped: dict[str, int] = field(default_factory=dict)  # why eligible jobs waited
     submission_blocked: str | None = None  # e.g. the grid proxy is about to expire
     notes: list[str] = field(default_factory=list)
+    # Things a person must act on although the cycle itself worked: jobs given up,
+    # a grid proxy that is missing, expired or about to expire. Like errors, they make
+    # `reconcile --site --once` exit 1 and go to stderr, where cron mails them.
+    alerts: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    proxy_expires_at: str | None = None
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def needs_human(self) -> bool:
+        return bool(self.errors or self.alerts)
+
+    @property
+    def idle(self) -> bool:
+        """Nothing changed and nothing needs anyone: what `--quiet` does not print."""
+        moved = (
+            self.enqueued, self.adopted, self.released, self.running, self.completed,
+            self.failed, self.retried, self.not_retried, self.submitted, self.lost_races,
+            self.stale_released, self.cancelled,
+        )
+        return not any(moved) and not self.needs_human
 
     def summary_lines(self) -> list[str]:
         verb = "would " if self.dry_run else ""
@@ -53,9 +72,11 @@ class SiteCycleResult:
         for reason, count in sorted(self.waiting_skipped.items()):
             lines.append(f"  waiting, not submitted here: {count} ({reason})")
         lines.extend(f"  note: {note}" for note in self.notes)
+        if self.alerts:
+            lines.append(f"  needs a person: {len(self.alerts)} (on stderr)")
         if self.errors:
             lines.append(f"  errors: {len(self.errors)} (on stderr)")
         return lines
 
     def as_json(self) -> dict[str, Any]:
-        return {**asdict(self), "ok": self.ok}
+        return {**asdict(self), "ok": self.ok, "needs_human": self.needs_human}

@@ -25,7 +25,7 @@ from reconciler.store.interface import Store
 class RetryResult:
     retried: int = 0
     gave_up: int = 0
-    notes: list[str] = field(default_factory=list)
+    given_up: list[str] = field(default_factory=list)  # one line per job given up, for a person
 
 
 def retry_failed(
@@ -59,5 +59,8 @@ def retry_failed(
             result.retried += 1
         else:
             result.gave_up += 1
-            result.notes.append(f"{job['_id']}: not retried: {decision.why}")
+            last = job.get("reason") or "no reason recorded"
+            result.given_up.append(
+                f"{job['_id']} not retried ({decision.why}); last reason: {last}"
+            )
     return result

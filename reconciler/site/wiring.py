@@ -7,6 +7,7 @@ the quickstart call.
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -27,6 +28,7 @@ from reconciler.site.cycle import (
     site_work_dir,
 )
 from reconciler.site.heartbeat import read_heartbeat
+from reconciler.site.proxy import needs_proxy, proxy_path, read_proxy
 from reconciler.site.result import SiteCycleResult
 from reconciler.site.sources import load_for_cycle
 from reconciler.store.interface import Store
@@ -76,6 +78,10 @@ def site_pieces(site: Site, work_dir: Path, repo: DeclaredRepo, store: Store) ->
             return {str(job["_id"]): problems[str(job["backend_id"])] for job in jobs
                     if str(job["backend_id"]) in problems}
 
+
+    path = proxy_path(os.environ)
+    needed = needs_proxy(site)
+    checks_proxy = needed or "X509_USER_PROXY" in os.environ
     return SitePieces(
         backend=backend,
         prepare=prepare,
@@ -84,6 +90,7 @@ def site_pieces(site: Site, work_dir: Path, repo: DeclaredRepo, store: Store) ->
         backend_for=backend_for,
         log_tail=log_tail,
         fetch=fetch,
+        proxy=(lambda: read_proxy(path, needed)) if checks_proxy else None,
     )
 
 

@@ -36,8 +36,14 @@ class Production:
         return f"sqlite://{self.root}/.mcprod/state.db"
 
     def copy(self, target: Path) -> Production:
-        """A copy of the repository and its store, for a test that changes them."""
+        """A copy of the repository and its store, for a test that changes them. Its site
+        and release files point at the copy (new outputs go there; the data documents
+        copied with the store still name the original's files)."""
         shutil.copytree(self.root, target, symlinks=True)
+        for folder in ("rat-versions", "sites"):
+            for path in (target / folder).glob("*.yaml"):
+                path.write_text(path.read_text().replace(str(self.root), str(target)))
+        git(target, "commit", "-qam", "the copy's own paths")
         return Production(target, self.failed_twice)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -72,6 +73,18 @@ def run_forked(args: list[str], env: dict[str, str]) -> subprocess.CompletedProc
         )
 
 
+STAMP = re.compile(r"\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\] ")
+
+
+def unstamped(text: str) -> list[str]:
+    """The lines of `reconcile --site` text output without their timestamps (each has one)."""
+    lines = []
+    for line in text.splitlines():
+        assert STAMP.match(line), f"no timestamp: {line!r}"
+        lines.append(STAMP.sub("", line, count=1))
+    return lines
+
+
 def parsed(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     assert result.stdout.strip(), result.stderr
     data: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
@@ -116,5 +129,5 @@ def assert_one_backend_job_per_attempt(store: Store, work_dir: Path) -> None:
 
 
 def cycle_result(data: dict[str, Any]) -> SiteCycleResult:
-    fields = {k: v for k, v in data.items() if k != "ok"}
+    fields = {k: v for k, v in data.items() if k not in ("ok", "needs_human")}
     return SiteCycleResult(**fields)

@@ -25,6 +25,7 @@ from tests.site.cycle_support import (
     reconcile,
     run_forked,
     store_of,
+    unstamped,
     wait_until_backend_idle,
 )
 from tests.site.support import NOW
@@ -149,7 +150,9 @@ def test_jobs_of_a_stale_site_on_another_host_are_released(repo: Path) -> None:
 def test_an_undeclared_site_is_a_one_line_error(repo: Path) -> None:
     result = run_mcprod(["reconcile", "--site", "nowhere", "--once", "--repo", str(repo)])
     assert result.returncode == 1
-    assert result.stderr == "error: site 'nowhere' is not declared in sites/ (declared: local)\n"
+    assert unstamped(result.stderr) == [
+        "error: site 'nowhere' is not declared in sites/ (declared: local)"
+    ]
 
 
 def test_text_output_and_errors_on_stderr(repo: Path) -> None:
@@ -157,8 +160,8 @@ def test_text_output_and_errors_on_stderr(repo: Path) -> None:
     campaign.write_text(campaign.read_text().replace("priority: 100", "priority: high"))
     result = run_forked(["reconcile", "--site", "local", "--once", "--repo", str(repo)], {})
     assert result.returncode == 1
-    assert result.stdout.splitlines()[0] == "site local at no commit (monitor only):"
-    assert result.stderr.splitlines() == [
+    assert unstamped(result.stdout)[0] == "site local at no commit (monitor only):"
+    assert unstamped(result.stderr) == [
         "error: campaigns/quickstart-demo.yaml:6:1: priority: expected an integer, got 'high'",
         "error: no last good commit to fall back to",
         "error: no valid commit to work from: nothing done",

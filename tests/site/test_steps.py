@@ -224,7 +224,10 @@ def test_not_retried_is_decided_once(store: Store, backend: Backend, tmp_path: P
     strict = {"water": campaign(retry=Retry(1, ()))}
     first = retry_failed(store, "here", strict, NOW, 60)
     assert (first.retried, first.gave_up) == (0, 3)
-    assert first.notes[0] == "job:WaterBi214:r1:p1: not retried: gave up after 1 of 1 attempts"
+    assert first.given_up[0] == (
+        "job:WaterBi214:r1:p1 not retried (gave up after 1 of 1 attempts); last reason: failed"
+        " in the batch system (exit code 3)"
+    )
     again = retry_failed(store, "here", strict, NOW, 60)
     assert (again.retried, again.gave_up) == (0, 0)
 

@@ -23,6 +23,7 @@ from tests.site.cycle_support import (
     parsed,
     reconcile,
     store_of,
+    unstamped,
 )
 
 WORK = Path(".mcprod") / "sites" / "local"
@@ -92,7 +93,7 @@ def test_store_gone_between_submit_and_record(server: DiskServer, tmp_path: Path
     _out, err = cycle.communicate(timeout=120)
     assert cycle.returncode == 1
     assert len(err.strip().splitlines()) == 1, err
-    assert err.startswith(f"error: {db}: cannot reach the server (")
+    assert unstamped(err)[0].startswith(f"error: {db}: cannot reach the server (")
     assert "Traceback" not in err
     submitted_before = backend_names(repo / WORK)
     assert len(submitted_before) == 4
