@@ -37,7 +37,10 @@ Job document fields (every writer and reader uses these names):
 from __future__ import annotations
 
 import datetime as _dt
+import re as _re
 from typing import Any
+
+_DIGITS = _re.compile(r"([0-9]+)")
 
 Doc = dict[str, Any]
 """A document as stored: JSON values by field name."""
@@ -61,6 +64,19 @@ STATUS_SPELLINGS = {"canceled": "cancelled"}
 def canonical_status(value: str) -> str:
     """The one spelling mcprod uses for a status typed by a person (`canceled` -> `cancelled`)."""
     return STATUS_SPELLINGS.get(value, value)
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key that orders digit runs by value: `job:X:r1000:p1` before `job:X:r10000:p1`.
+
+    Each piece is tagged (0 for text, 1 for a number) so text and numbers never meet
+    in a comparison.
+    """
+    return tuple(
+        (1, int(piece)) if piece.isdigit() else (0, piece)
+        for piece in _DIGITS.split(text)
+        if piece
+    )
 
 
 def job_id(module: str, run: int, pass_: int) -> str:

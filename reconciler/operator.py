@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from reconciler.documents import Doc, iso
+from reconciler.documents import Doc, iso, natural_key
 from reconciler.errors import McprodError
 from reconciler.store.cas import bulk_cas, read_docs
 from reconciler.store.interface import Store
@@ -201,7 +201,9 @@ def candidate_ids(store: Store, selector: Selector) -> list[str]:
 def plan_action(store: Store, action: Action, selector: Selector) -> OperatorPlan:
     selector = check_selector(action, selector)
     docs = read_docs(store, candidate_ids(store, selector))
-    chosen = tuple(sorted((d for d in docs if matches(d, selector)), key=lambda d: d["_id"]))
+    chosen = tuple(
+        sorted((d for d in docs if matches(d, selector)), key=lambda d: natural_key(d["_id"]))
+    )
     return OperatorPlan(action, selector, chosen)
 
 

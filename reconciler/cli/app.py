@@ -12,6 +12,7 @@ import sys
 import tempfile
 import traceback
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -39,16 +40,37 @@ app = typer.Typer(
     name="mcprod",
     help="GitOps for SNO+ Monte Carlo production.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish)
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
 
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"mcprod {version('mcprod')}")
+        except PackageNotFoundError:  # run from a source tree that is not installed
+            typer.echo("mcprod (not installed)")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
-    """GitOps for SNO+ Monte Carlo production."""
+def _root(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """GitOps for SNO+ Monte Carlo production.
+
+    Shell completion: mcprod --install-completion (then open a new shell).
+    """
 
 
 for command_module in (

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from reconciler.cli.options import FormatOption, TextOrJson
 from reconciler.store.design import ensure_design
 from reconciler.store.open import init_store
 
@@ -30,19 +32,25 @@ def init(
     repo: Annotated[
         Path, typer.Option("--repo", help="Repository whose .mcprod/ holds the default database.")
     ] = Path("."),
+    output_format: FormatOption = TextOrJson.text,
 ) -> None:
     """Create the database if it is missing and write the design documents that changed.
 
     Idempotent: a second run reports that everything is up to date and writes nothing.
+
+    Example: mcprod db init --db https://couch.example.org:6984/mcprod
     """
     store, created = init_store(db, repo)
     try:
         where = store.display_url
-        typer.echo(f"{where}: {'database created' if created else 'database exists'}")
         changed = ensure_design(store)
-        for line in changed:
-            typer.echo(line)
-        if not changed:
-            typer.echo("design documents up to date")
     finally:
         store.close()
+    if output_format is TextOrJson.json:
+        typer.echo(json.dumps({"database": where, "created": created, "changed": changed}))
+        return
+    typer.echo(f"{where}: {'database created' if created else 'database exists'}")
+    for line in changed:
+        typer.echo(line)
+    if not changed:
+        typer.echo("design documents up to date")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from reconciler.cli.enqueue_options import DbOption, RepoOption
+from reconciler.cli.options import FormatOption, TextOrJson
+from reconciler.cli.writing import write_all
 from reconciler.errors import McprodError
 from reconciler.store.design import ensure_design
 from reconciler.store.open import open_store
@@ -21,18 +22,6 @@ def exactly_lines(rows: list[tuple[str, int, int]]) -> str:
     return "".join(f"{module} {run} {pass_}\n" for module, run, pass_ in sorted(rows))
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """All or nothing: a reader never sees half a file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def exactly(
     label: Annotated[str, typer.Argument(help="Campaign label.")],
     output: Annotated[
@@ -40,8 +29,15 @@ def exactly(
     ] = None,
     repo: RepoOption = Path("."),
     db: DbOption = None,
+    output_format: FormatOption = TextOrJson.text,
 ) -> None:
-    """One `Module Run Pass` line per job of the campaign, sorted by module, run, pass."""
+    """One `Module Run Pass` line per job of the campaign, sorted by module, run, pass.
+
+    --format json prints the same rows as [{"module", "run", "pass"}] (or, with -o,
+    what was written).
+
+    Example: mcprod exactly water-physics-v2 -o water-physics-v2.exactly
+    """
     if output is not None and not output.parent.resolve().is_dir():
         raise McprodError(f"-o {output}: folder {output.parent} does not exist")
     store = open_store(db, repo)
@@ -53,12 +49,20 @@ def exactly(
         store.close()
     if not found:
         raise McprodError(f"exactly: no jobs labelled {label} in {where}")
-    text = exactly_lines([(str(r.key[1]), int(r.key[2]), int(r.key[3])) for r in found])
-    if output is None:
+    rows = sorted((str(r.key[1]), int(r.key[2]), int(r.key[3])) for r in found)
+    text = exactly_lines(rows)
+    if output is not None:
+        write_all({output: text})
+    if output_format is TextOrJson.json:
+        shown: object = (
+            {"written": str(output), "lines": len(rows)} if output is not None
+            else [{"module": m, "run": r, "pass": p} for m, r, p in rows]
+        )
+        typer.echo(json.dumps(shown, indent=1))
+    elif output is None:
         typer.echo(text, nl=False)
     else:
-        _write_atomically(output, text)
-        typer.echo(f"{output}: {len(found)} lines")
+        typer.echo(f"{output}: {len(rows)} lines")
 
 
 def register(app: typer.Typer) -> None:

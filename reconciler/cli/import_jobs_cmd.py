@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 
+from reconciler.cli.options import FormatOption, TextOrJson
 from reconciler.cli.writing import write_all
 from reconciler.config.legacy_import import (
     ImportOptions,
@@ -15,7 +17,7 @@ from reconciler.config.legacy_import import (
     option_problems,
     parse_request,
 )
-from reconciler.config.runlist import read_run_list
+from reconciler.config.runlist import campaigns_using, read_run_list
 from reconciler.errors import Diagnostic, McprodError, sort_diagnostics
 
 RUNLISTS = "runlists"
@@ -55,10 +57,19 @@ def import_jobs(
         Path, typer.Option("--repo", help="The repository to import into.", file_okay=False)
     ] = Path("."),
     force: Annotated[
-        bool, typer.Option("--force", help="Overwrite an existing campaign or run list file.")
+        bool,
+        typer.Option(
+            "--force",
+            help="Overwrite an existing campaign or run list file (never a run list another"
+            " campaign uses).",
+        ),
     ] = False,
+    output_format: FormatOption = TextOrJson.text,
 ) -> None:
-    """Turn a legacy production request into a campaign YAML file."""
+    """Turn a legacy production request into a campaign YAML file.
+
+    Example: mcprod import-jobs jobs.json --label water-physics-v2 -L runs.txt -t water-v2
+    """
     shown = str(jobs_file)
     options = ImportOptions(label=label, ratdb_tag=ratdb_tag, source_name=jobs_file.name)
     problems = option_problems(options)
@@ -68,7 +79,7 @@ def import_jobs(
     target = output if output is not None else repo / "campaigns" / f"{label}.yaml"
     files: dict[Path, str] = {}
     if runlist is not None:
-        relative, copy = _place_runlist(runlist, repo, force)
+        relative, copy = _place_runlist(runlist, repo, force, f"campaigns/{label}.yaml")
         options = ImportOptions(label, ratdb_tag, relative, jobs_file.name)
         if copy is not None:
             files[repo / relative] = copy
@@ -82,6 +93,9 @@ def import_jobs(
         raise McprodError(f"{target} already exists: pass --force to overwrite it")
     files[target] = campaign_yaml(campaign, jobs_file.name)
     write_all(files)
+    if output_format is TextOrJson.json:
+        typer.echo(json.dumps({"written": [str(path) for path in files]}))
+        return
     for path in files:
         typer.echo(f"wrote {path}")
 
@@ -102,7 +116,9 @@ def _read_text(path: Path) -> str:
         ) from None
 
 
-def _place_runlist(runlist: Path, repo: Path, force: bool) -> tuple[str, str | None]:
+def _place_runlist(
+    runlist: Path, repo: Path, force: bool, own_file: str
+) -> tuple[str, str | None]:
     """The run list's path relative to the repo, and its text when it must be copied in.
 
     A campaign may only name run lists inside its repository (so that every site
@@ -124,10 +140,18 @@ def _place_runlist(runlist: Path, repo: Path, force: bool) -> tuple[str, str | N
     relative = f"{RUNLISTS}/{runlist.name}"
     text = runlist.read_text(encoding="utf-8")
     existing = repo / relative
-    if existing.exists() and existing.read_bytes() != text.encode() and not force:
-        raise McprodError(
-            f"{existing} already exists with other runs: rename the run list or pass --force"
-        )
+    if existing.exists() and existing.read_bytes() != text.encode():
+        if not force:
+            raise McprodError(
+                f"{existing} already exists with other runs: rename the run list or pass --force"
+            )
+        # --force replaces this import's own files, never another campaign's runs.
+        users = [user for user in campaigns_using(repo, relative) if user != own_file]
+        if users:
+            raise McprodError(
+                f"{existing} is the run list of {', '.join(users)}: --force would change"
+                " that campaign's runs; rename your run list"
+            )
     return relative, text
 
 

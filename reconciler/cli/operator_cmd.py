@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from reconciler.cli.options import job_statuses
+from reconciler.cli.options import FormatOption, TextOrJson, job_statuses
 from reconciler.errors import McprodError
 from reconciler.operator import (
     CONFIRM_ABOVE,
@@ -50,7 +50,6 @@ DbOpt = Annotated[
     ),
 ]
 RepoOpt = Annotated[Path, typer.Option("--repo", metavar="DIR", help="Repository folder.")]
-FormatOpt = Annotated[str, typer.Option("--format", metavar="text|json", help="text or json.")]
 
 
 def declared_labels(repo: Path) -> list[str]:
@@ -76,7 +75,7 @@ def retry(
     dry_run: DryOpt = False,
     db: DbOpt = None,
     repo: RepoOpt = Path("."),
-    output_format: FormatOpt = "text",
+    output_format: FormatOption = TextOrJson.text,
 ) -> None:
     """Put failed (or cancelled) jobs back to waiting, with a fresh attempt budget."""
     _run("retry", label, module, status, runs, yes, dry_run, db, repo, output_format)
@@ -91,7 +90,7 @@ def cancel(
     dry_run: DryOpt = False,
     db: DbOpt = None,
     repo: RepoOpt = Path("."),
-    output_format: FormatOpt = "text",
+    output_format: FormatOption = TextOrJson.text,
 ) -> None:
     """Cancel jobs; running ones are stopped by their site's next cycle."""
     _run("cancel", label, module, status, runs, yes, dry_run, db, repo, output_format)
@@ -107,10 +106,8 @@ def _run(
     dry_run: bool,
     db: str | None,
     repo: Path,
-    output_format: str,
+    output_format: TextOrJson,
 ) -> None:
-    if output_format not in ("text", "json"):
-        raise McprodError(f"--format {output_format!r}: expected text or json")
     # An empty value is a slip (an unset shell variable), never "every job".
     for flag, value in (("--label", label), ("--module", module), ("--runs", runs)):
         if value is not None and not value.strip():

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from reconciler.documents import canonical_status
+
+
+class TextOrJson(StrEnum):
+    """`--format` of the commands that print for people or for scripts; an enum so a bad
+    value is the same usage error (exit 2) everywhere."""
+
+    text = "text"
+    json = "json"
+
+
+FormatOption = Annotated[TextOrJson, typer.Option("--format", help="text or json.")]
 
 RatRootOption = Annotated[
     list[str] | None,

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from reconciler.cli.options import RatRootOption, parse_rat_roots
+from reconciler.cli.options import FormatOption, RatRootOption, TextOrJson, parse_rat_roots
 
 
 def register(app: typer.Typer) -> None:
@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option(help="Also write legacy production_information_X_Y_Z.py files here."),
         ] = None,
-        output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+        output_format: FormatOption = TextOrJson.text,
     ) -> None:
         """Publish production_information documents (and design documents); idempotent."""
         # Imported here so that `mcprod --help` stays fast and light.
@@ -32,8 +32,6 @@ def register(app: typer.Typer) -> None:
         from reconciler.store.design import ensure_design
         from reconciler.store.open import open_store
 
-        if output_format not in ("text", "json"):
-            raise typer.BadParameter("expected text or json", param_hint="--format")
         roots = parse_rat_roots(rat_root, repo)
         # Module checks are the catalogue's own business here: `prepare` reports a
         # module the new catalogue drops in publish's words, naming the campaign.

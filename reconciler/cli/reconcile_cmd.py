@@ -18,7 +18,7 @@ from reconciler.cli.enqueue_options import (
     open_for_enqueue,
     rat_roots_of,
 )
-from reconciler.cli.options import RatRootOption
+from reconciler.cli.options import RatRootOption, TextOrJson
 from reconciler.cli.plan_cmd import render_plan
 from reconciler.enqueue.step import EnqueueResult, compute_plan, enqueue, load_repo
 from reconciler.errors import McprodError
@@ -98,8 +98,8 @@ def reconcile(
                                   " site's backend work_dir, else <repo>/.mcprod/sites/<site>).")
     ] = None,
     output_format: Annotated[
-        str, typer.Option("--format", help="With --site: text or json.")
-    ] = "text",
+        TextOrJson, typer.Option("--format", help="With --site: text or json.")
+    ] = TextOrJson.text,
     quiet: Annotated[
         bool, typer.Option("--quiet", help="With --site: print nothing when a cycle changed"
                            " nothing and needs nobody (the cron form).")
@@ -133,7 +133,10 @@ def reconcile(
         )
         return
     if not once:
-        raise McprodError("reconcile: pass --once (one cycle, for cron)")
+        raise typer.BadParameter(
+            "without --site, reconcile runs one enqueue pass: pass --once (cron), or"
+            " --site NAME for a site's cycle", param_hint="--once"
+        )
     roots = rat_roots_of(rat_root, repo)
     declared = load_repo(repo, roots)
     store = open_for_enqueue(db, repo)

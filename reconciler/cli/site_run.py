@@ -27,7 +27,9 @@ def parse_duration(option: str, text: str) -> float:
     """`90`, `90s`, `30m`, `2h`, `1d` -> seconds."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text)
     if not match:
-        raise McprodError(f"{option} {text!r}: expected a duration such as 90s, 30m or 2h")
+        raise typer.BadParameter(
+            f"{text!r}: expected a duration such as 90s, 30m or 2h", param_hint=option
+        )
     return float(match.group(1)) * UNITS[match.group(2) or "s"]
 
 
@@ -70,8 +72,6 @@ def run_site_command(
     quiet: bool = False,
     proxy_warn: str = "24h",
 ) -> None:
-    if output_format not in ("text", "json"):
-        raise McprodError(f"--format {output_format!r}: expected text or json")
     options = CycleOptions(
         site=site,
         repo_root=repo.resolve(),

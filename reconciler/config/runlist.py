@@ -110,3 +110,24 @@ def read_run_list(path: Path) -> tuple[tuple[int, ...], list[RunListProblem]]:
         line = raw.count(b"\n", 0, exc.start) + 1
         return (), [RunListProblem(line, 1, "not UTF-8 text: save the run list as UTF-8")]
     return parse_run_list(text)
+
+
+def campaigns_using(repo: Path, relative: str) -> list[str]:
+    """`campaigns/<file>` of every campaign whose entries name the run list `relative`.
+
+    Read leniently (a file that does not parse names nothing): this answers "would
+    overwriting this list change someone else's campaign", not "is the repo valid".
+    """
+    from reconciler.config.yamlsource import read_yaml_file
+
+    users = []
+    folder = repo / "campaigns"
+    for path in sorted(folder.glob("*.y*ml")) if folder.is_dir() else ():
+        doc, _ = read_yaml_file(path, "a campaign")
+        data = doc.data if doc is not None else None
+        modules = data.get("modules") if isinstance(data, dict) else None
+        if isinstance(modules, list) and any(
+            isinstance(entry, dict) and entry.get("runlist") == relative for entry in modules
+        ):
+            users.append(f"campaigns/{path.name}")
+    return users

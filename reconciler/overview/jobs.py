@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.documents import Doc
+from reconciler.documents import Doc, natural_key
 from reconciler.store.cas import read_docs
 from reconciler.store.interface import Store, ViewRow
 
@@ -93,10 +93,11 @@ def _line(doc: Doc) -> JobLine:
 
 
 def list_jobs(store: Store, wanted: JobFilter) -> list[JobLine]:
-    """The jobs the filter selects, read from their documents, sorted by id."""
+    """The jobs the filter selects, read from their documents, in natural id order
+    (run 1000 before run 10000)."""
     ids = sorted({row.id for row in _candidate_rows(store, wanted) if row.id is not None})
     return sorted((_line(doc) for doc in read_docs(store, ids) if wanted.matches(doc)),
-                  key=lambda line: line.id)
+                  key=lambda line: natural_key(line.id))
 
 
 @dataclass(frozen=True)

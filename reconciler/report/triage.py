@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.documents import natural_key
 from reconciler.overview.jobs import FailedAttempt, JobLine
 
 EXAMPLES = 3
@@ -54,7 +55,7 @@ def group_reasons(attempts: Sequence[FailedAttempt]) -> list[ReasonGroup]:
         groups.setdefault(normalise_reason(attempt.reason), []).append(attempt)
     result = []
     for reason, members in groups.items():
-        job_ids = sorted({m.job_id for m in members})
+        job_ids = sorted({m.job_id for m in members}, key=natural_key)
         failed_now = {m.job_id for m in members if m.job_status == "failed"}
         stamps = [m.finished_at for m in members if m.finished_at]
         result.append(ReasonGroup(
