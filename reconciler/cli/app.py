@@ -29,6 +29,7 @@ from reconciler.cli import (
     quickstart_cmd,
     rat_roots_cmd,
     reconcile_cmd,
+    report_cmd,
     status_cmd,
     validate_cmd,
 )
@@ -83,6 +84,7 @@ for command_module in (
     reconcile_cmd,
     status_cmd,
     jobs_cmd,
+    report_cmd,
     files_cmd,
     exactly_cmd,
     operator_cmd,

@@ -26,8 +26,21 @@ def actionlint(*paths: Path) -> list[dict[str, object]]:
     return findings
 
 
-def test_both_workflows_exist() -> None:
-    assert [p.name for p in WORKFLOWS] == ["publish.yml", "validate.yml"]
+def test_the_workflows_exist() -> None:
+    assert [p.name for p in WORKFLOWS] == ["publish.yml", "report.yml", "validate.yml"]
+
+
+def test_the_report_is_built_on_a_schedule_and_on_demand_and_deployed_to_pages() -> None:
+    import yaml
+
+    workflow = yaml.safe_load((REPO_ROOT / ".github/workflows/report.yml").read_text())
+    triggers = workflow[True]  # YAML 1.1 reads the key `on` as true
+    assert set(triggers) == {"schedule", "workflow_dispatch"}
+    build = [step.get("run", "") for step in workflow["jobs"]["build"]["steps"]]
+    assert "mcprod report --html public/" in build
+    deploy = workflow["jobs"]["deploy"]
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert deploy["steps"][0]["uses"].startswith("actions/deploy-pages@")
 
 
 def test_workflows_pass_actionlint() -> None:
