@@ -39,6 +39,15 @@ def sort_key(value: Any) -> bytes:
     return b"".join(parts)
 
 
+def decode_key(data: bytes) -> Any:
+    """The JSON value of `sort_key` bytes, as CouchDB returns a key: numbers are doubles
+    in JavaScript, so an integral number comes back as an int (2.0 emits 2)."""
+    value, end = _decode(data, 0)
+    if end != len(data):
+        raise ValueError("trailing bytes after a collation key")
+    return value
+
+
 def compare(a: Any, b: Any) -> int:
     """-1, 0 or 1 as CouchDB would order the two keys."""
     ka, kb = sort_key(a), sort_key(b)
@@ -86,6 +95,7 @@ def _plain(value: Any) -> Any:
 
 
 _PACK_DOUBLE = struct.Struct(">d").pack
+_UNPACK_DOUBLE = struct.Struct(">d").unpack
 _UNPACK_U64 = struct.Struct(">Q").unpack
 _PACK_U64 = struct.Struct(">Q").pack
 
@@ -105,3 +115,46 @@ def _string_bytes(text: str) -> bytes:
     if b"\x00" in raw:
         raw = raw.replace(b"\x00", b"\x00\xff")
     return raw + b"\x00\x00"
+
+
+def _decode(data: bytes, at: int) -> tuple[Any, int]:
+    tag = data[at : at + 1]
+    at += 1
+    if tag == _STRING:
+        return _decode_string(data, at)
+    if tag == _NUMBER:
+        (bits,) = _UNPACK_U64(data[at : at + 8])
+        bits = bits ^ (1 << 63) if bits >> 63 else bits ^ 0xFFFFFFFFFFFFFFFF
+        (number,) = _UNPACK_DOUBLE(_PACK_U64(bits))
+        if number.is_integer() and abs(number) < 2**53:
+            return int(number), at + 8
+        return number, at + 8
+    if tag == _ARRAY:
+        items = []
+        while data[at : at + 1] != _END:
+            item, at = _decode(data, at)
+            items.append(item)
+        return items, at + 1
+    if tag == _NULL:
+        return None, at
+    if tag == _FALSE:
+        return False, at
+    if tag == _TRUE:
+        return True, at
+    if tag == _OBJECT:
+        members = {}
+        while data[at : at + 1] != _END:
+            name, at = _decode_string(data, at)
+            members[name], at = _decode(data, at)
+        return members, at + 1
+    raise ValueError(f"not a collation key tag: {tag!r}")
+
+
+def _decode_string(data: bytes, at: int) -> tuple[str, int]:
+    """Up to the terminator. Every NUL inside is escaped as `00 ff` and UTF-8 has no
+    `ff` byte, so the first `00 00` is the terminator."""
+    end = data.index(b"\x00\x00", at)
+    raw = data[at:end]
+    if b"\x00" in raw:
+        raw = raw.replace(b"\x00\xff", b"\x00")
+    return raw.decode("utf-8", "surrogatepass"), end + 2

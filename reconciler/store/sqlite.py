@@ -1,14 +1,16 @@
 """The embedded store: CouchDB semantics in one SQLite file.
 
 Documents live in `docs` (body as JSON, revision `N-<md5>`, a change sequence).
-Views are indexed as CouchDB indexes them: lazily, when queried. A query first runs
-the views' Python map functions (reconciler.store.views) over the documents changed
-since the last indexed sequence and stores their rows in `view_rows`, keyed by the
-collation bytes of reconciler.store.collate, so key ranges and ordering are plain SQL
-on an index. Writes therefore stay cheap (bulk creates are one INSERT per document).
-Writes take `BEGIN IMMEDIATE` (one writer at a time across processes; others wait
-up to the busy timeout), which makes compare-and-set exact with several processes
-on one file. WAL mode lets readers run while a writer works.
+Views are maintained at write time, unlike CouchDB's lazy indexes: every write runs the
+views' Python map functions (reconciler.store.views, via reconciler.store.viewrows) and
+replaces the document's rows in `view_rows` in the same transaction, so a query never
+pays for indexing and never sees a stale row. Rows are keyed by the collation bytes of
+reconciler.store.collate, so key ranges and ordering are plain SQL on the primary key,
+and a `_count` reduce is a SQL `GROUP BY key` (Python then merges groups to the asked
+`group_level`, over distinct keys only). Writes take `BEGIN IMMEDIATE` (one writer at
+a time across processes; others wait up to the busy timeout), which makes
+compare-and-set exact with several processes on one file. WAL mode lets readers run
+while a writer works.
 """
 
 from __future__ import annotations
@@ -26,18 +28,21 @@ from typing import Any
 
 from reconciler.documents import Doc
 from reconciler.errors import Conflict, StoreError
-from reconciler.store.collate import MAX_KEY, sort_key
+from reconciler.store.collate import MAX_KEY, decode_key, sort_key
 from reconciler.store.interface import Change, Changes, CreateResult, ViewRow, WriteResult
 from reconciler.store.viewquery import ViewQuery, reduce_count
-from reconciler.store.views import DESIGN_ID, VIEWS, VIEWS_BY_NAME, design_document, python_map
+from reconciler.store.viewrows import VIEW_NUMBER, ViewRowTuple, stored_value, view_rows_of
+from reconciler.store.views import DESIGN_ID, VIEWS_BY_NAME, design_document
 
 BUSY_TIMEOUT_S = 60.0
 _CONFLICT = "Document update conflict."
 _IDS_PER_QUERY = 500  # well under SQLite's limit on bound parameters
-_MAPS = [(spec.name, python_map(spec)) for spec in VIEWS]
-# Changes whenever a view definition changes: the stored rows are then rebuilt.
+_REBUILD_CHUNK = 5000  # documents read at a time when the view rows are rebuilt
+# How view rows are stored; bump it when `view_rows` changes shape.
+_ROWS_FORMAT = "write-time-2"
+# Changes whenever a view definition or the rows' format changes: the rows are rebuilt.
 VIEWS_VERSION = hashlib.sha256(
-    json.dumps(design_document(), sort_keys=True).encode("utf-8")
+    (json.dumps(design_document(), sort_keys=True) + _ROWS_FORMAT).encode("utf-8")
 ).hexdigest()
 
 _SCHEMA = """
@@ -47,22 +52,27 @@ CREATE TABLE IF NOT EXISTS docs (
     rev  TEXT NOT NULL,
     body TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS view_rows (
-    view  TEXT NOT NULL,
-    key   BLOB NOT NULL,
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+# Dropped and recreated (then refilled from `docs`) when VIEWS_VERSION changes.
+_VIEW_ROWS_SCHEMA = """
+CREATE TABLE view_rows (
+    view  INTEGER NOT NULL,  -- position in reconciler.store.views.VIEWS
+    key   BLOB NOT NULL,     -- collation bytes: the order, and the key itself
     id    TEXT NOT NULL,
-    n     INTEGER NOT NULL,
-    key_json   TEXT NOT NULL,
-    value_json TEXT NOT NULL,
+    n     INTEGER NOT NULL,  -- the document's n-th row in this view
+    value TEXT,              -- JSON, or NULL for a view whose value is a constant
     PRIMARY KEY (view, key, id, n)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS view_rows_by_id ON view_rows (id);
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE INDEX view_rows_by_id ON view_rows (id);
 """
 
 
 # One encoder for every write: json.dumps with non-default separators builds a new one per call.
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
+
+
+_INSERT_ROWS = "INSERT INTO view_rows (view, key, id, n, value) VALUES (?, ?, ?, ?, ?)"
 
 
 def _dumps(value: Any) -> str:
@@ -217,56 +227,34 @@ class SqliteStore:
             raise self._error(exc) from None
 
     def _refresh_views(self, cur: sqlite3.Cursor) -> None:
-        """Drop the view rows when the view definitions changed; the next query rebuilds."""
+        """Rebuild every view row when the view definitions changed (a new release, or a
+        file written by an older one): one pass over the documents under the write lock,
+        so no query ever meets a half-built view."""
         row = cur.execute("SELECT value FROM meta WHERE name='views_version'").fetchone()
         if row and row[0] == VIEWS_VERSION:
             return  # another process refreshed them first
-        cur.execute("DELETE FROM view_rows")
-        cur.executemany(
-            "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",
-            [("views_version", VIEWS_VERSION), ("indexed_seq", "0")],
-        )
-
-    def _index_is_current(self, cur: sqlite3.Cursor) -> bool:
-        indexed = cur.execute("SELECT value FROM meta WHERE name='indexed_seq'").fetchone()
-        latest = cur.execute("SELECT coalesce(max(seq), 0) FROM docs").fetchone()[0]
-        return indexed is not None and int(indexed[0]) >= latest
-
-    def _update_index(self) -> None:
-        """Map the documents changed since the last indexed sequence (under the write lock,
-        so two processes never index the same change twice)."""
-        with self._write() as cur:
-            row = cur.execute("SELECT value FROM meta WHERE name='indexed_seq'").fetchone()
-            indexed = int(row[0]) if row else 0
-            changed = cur.execute(
-                "SELECT id, rev, seq, body FROM docs WHERE seq > ? ORDER BY seq", (indexed,)
+        cur.execute("DROP TABLE IF EXISTS view_rows")
+        for statement in _VIEW_ROWS_SCHEMA.split(";"):
+            if statement.strip():
+                cur.execute(statement)
+        after = 0
+        while True:
+            chunk = cur.execute(
+                "SELECT seq, id, body FROM docs WHERE seq > ? ORDER BY seq LIMIT ?",
+                (after, _REBUILD_CHUNK),
             ).fetchall()
-            if not changed:
-                return
-            if indexed:  # rows of changed documents go; a first build starts from an empty table
-                cur.execute(
-                    "DELETE FROM view_rows WHERE id IN (SELECT id FROM docs WHERE seq > ?)",
-                    (indexed,),
-                )
-            rows = []
-            for doc_id, rev, _seq, body in changed:
-                if doc_id.startswith("_design/"):
-                    continue  # as in CouchDB, views never see design documents
-                doc = {"_id": doc_id, "_rev": rev, **json.loads(body)}
-                for view_name, map_doc in _MAPS:
-                    for n, (key, value) in enumerate(map_doc(doc)):
-                        rows.append(
-                            (view_name, sort_key(key), doc_id, n, _dumps(key), _dumps(value))
-                        )
-            cur.executemany(
-                "INSERT INTO view_rows (view, key, id, n, key_json, value_json)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            cur.execute(
-                "INSERT OR REPLACE INTO meta (name, value) VALUES ('indexed_seq', ?)",
-                (str(changed[-1][2]),),
-            )
+            if not chunk:
+                break
+            rows: list[ViewRowTuple] = []
+            for _seq, doc_id, body in chunk:
+                rows.extend(view_rows_of({"_id": doc_id, **json.loads(body)}))
+            cur.executemany(_INSERT_ROWS, rows)
+            after = chunk[-1][0]
+        cur.execute("DELETE FROM meta WHERE name = 'indexed_seq'")  # the lazy index's mark
+        cur.execute(
+            "INSERT OR REPLACE INTO meta (name, value) VALUES ('views_version', ?)",
+            (VIEWS_VERSION,),
+        )
 
     # ---- Store protocol ----------------------------------------------------------------
 
@@ -350,32 +338,28 @@ class SqliteStore:
             group_level=group_level, include_docs=include_docs, limit=limit, skip=skip,
             descending=descending, has_reduce=self._has_reduce(name),
         )
-        view_name = name.split("/", 1)[1]
-        with self._read() as cur:
-            self._check_installed(cur, name)
-            current = self._index_is_current(cur)
-        if not current:
-            self._update_index()
+        view = VIEW_NUMBER[name.split("/", 1)[1]]
         ranges = [(one, one) for one in query.keys] if query.keys is not None else None
         with self._read() as cur:
+            self._check_installed(cur, name)
             if query.reduce:
                 # With `keys`, each key is reduced on its own (a repeated key repeats its row).
                 grouped: list[ViewRow] = []
                 for low, high in ranges or [(query.low, query.high)]:
-                    counts = self._count_keys(cur, view_name, low, high, query.descending)
+                    counts = self._count_keys(cur, view, low, high, query.descending)
                     grouped.extend(
                         reduce_count(counts, query.group_level, by_key=ranges is not None)
                     )
                 return query.page(grouped)
             if ranges is None:  # one range: SQL does the paging
                 rows = self._select(
-                    cur, view_name, query.low, query.high, query.descending,
+                    cur, view, query.low, query.high, query.descending,
                     limit=query.limit, offset=query.skip,
                 )
             else:
                 rows = []
                 for low, high in ranges:
-                    rows.extend(self._select(cur, view_name, low, high, query.descending))
+                    rows.extend(self._select(cur, view, low, high, query.descending))
                 rows = query.page(rows)
             if query.include_docs:
                 rows = [
@@ -402,7 +386,7 @@ class SqliteStore:
     def _select(
         self,
         cur: sqlite3.Cursor,
-        view: str,
+        view: int,
         low: Any,
         high: Any,
         descending: bool,
@@ -413,35 +397,27 @@ class SqliteStore:
         """Rows with low <= key <= high (None: unbounded), in view order."""
         order = "DESC" if descending else "ASC"
         sql = (
-            "SELECT id, key_json, value_json FROM view_rows"
+            "SELECT id, key, value FROM view_rows"
             " WHERE view = ? AND key >= ? AND key <= ?"
             f" ORDER BY key {order}, id {order}, n {order} LIMIT ? OFFSET ?"
         )
         params = (view, *_bounds(low, high), -1 if limit is None else limit, offset)
         return [
-            ViewRow(doc_id, json.loads(k), json.loads(v))
+            ViewRow(doc_id, decode_key(k), stored_value(view, v))
             for doc_id, k, v in cur.execute(sql, params)
         ]
 
     def _count_keys(
-        self, cur: sqlite3.Cursor, view: str, low: Any, high: Any, descending: bool
+        self, cur: sqlite3.Cursor, view: int, low: Any, high: Any, descending: bool
     ) -> list[tuple[Any, int]]:
-        """(key, number of rows) for each run of equal keys in the range, in view order:
-        reduce queries read keys only, and decode each distinct key once."""
+        """(key, number of rows) for each distinct key in the range, in view order: SQL
+        counts, and Python decodes each distinct key once."""
         order = "DESC" if descending else "ASC"
         sql = (
-            "SELECT key, key_json FROM view_rows WHERE view = ? AND key >= ? AND key <= ?"
-            f" ORDER BY key {order}"
+            "SELECT key, count(*) FROM view_rows WHERE view = ? AND key >= ? AND key <= ?"
+            f" GROUP BY key ORDER BY key {order}"
         )
-        counts: list[tuple[Any, int]] = []
-        last: bytes | None = None
-        for key, key_json in cur.execute(sql, (view, *_bounds(low, high))):
-            if key == last:
-                counts[-1] = (counts[-1][0], counts[-1][1] + 1)
-            else:
-                counts.append((json.loads(key_json), 1))
-                last = key
-        return counts
+        return [(decode_key(key), n) for key, n in cur.execute(sql, (view, *_bounds(low, high)))]
 
     def changes(
         self, since: str | None = None, limit: int | None = None, include_docs: bool = False
@@ -495,12 +471,20 @@ class SqliteStore:
         seq = cur.execute("SELECT coalesce(max(seq), 0) FROM docs").fetchone()[0]
         rows = []
         revs: list[str] = []
+        view_rows: list[ViewRowTuple] = []
+        replaced: list[tuple[str]] = []
         for doc, old_rev in items:
             body_json = _dumps(_body_of(doc))
             rev = _next_rev(old_rev, body_json)
             seq += 1
             rows.append((doc["_id"], rev, seq, body_json))
             revs.append(rev)
+            if old_rev is not None:
+                replaced.append((doc["_id"],))
+            view_rows.extend(view_rows_of(doc))
+        if replaced:  # the views' rows of the old revisions go in the same transaction
+            cur.executemany("DELETE FROM view_rows WHERE id = ?", replaced)
+        cur.executemany(_INSERT_ROWS, view_rows)
         cur.executemany(
             "INSERT INTO docs (id, rev, seq, body) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET rev = excluded.rev, seq = excluded.seq,"

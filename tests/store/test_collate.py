@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from reconciler.store.collate import MAX_KEY, compare, sort_key
+from reconciler.store.collate import MAX_KEY, compare, decode_key, sort_key
 
 # In CouchDB's order (docs: "Views Collation", with strings by code point).
 ORDERED = [
@@ -75,3 +75,10 @@ def test_prefix_arrays_bound_their_extensions() -> None:
     outside = [["wate"], ["water2"], ["waterz", 1], ["x"], "water"]
     assert all(low <= sort_key(k) <= high for k in inside)
     assert not any(low <= sort_key(k) <= high for k in outside)
+
+
+def test_keys_decode_to_the_values_couchdb_returns() -> None:
+    for value in ORDERED:
+        assert decode_key(sort_key(value)) == value, value
+    assert decode_key(sort_key(2.0)) == 2 and type(decode_key(sort_key(2.0))) is int
+    assert decode_key(sort_key({"a": [1, "x\x00y"], "b": None})) == {"a": [1, "x\x00y"], "b": None}
