@@ -143,6 +143,7 @@ class SqliteStore:
                 )
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA cache_size=-65536")
         except sqlite3.DatabaseError as exc:
             raise self._error(exc) from None
         if not has_docs:

@@ -68,7 +68,11 @@ def obj(*names: str) -> Expr:
 
 @dataclass(frozen=True)
 class Cond:
-    kind: Literal["equals", "truthy", "falsy"]
+    """`equals`: field === value; `truthy`/`falsy`: JavaScript truthiness of the field;
+    `differs`: field !== the field named in `value`; `last_equals`: the last element of
+    the array field is an object whose member `value[0]` === `value[1]`."""
+
+    kind: Literal["equals", "truthy", "falsy", "differs", "last_equals"]
     name: str
     value: Any = None
 
@@ -83,6 +87,14 @@ def truthy(name: str) -> Cond:
 
 def falsy(name: str) -> Cond:
     return Cond("falsy", name)
+
+
+def differs(name: str, other: str) -> Cond:
+    return Cond("differs", name, other)
+
+
+def last_equals(name: str, member: str, value: Any) -> Cond:
+    return Cond("last_equals", name, (member, value))
 
 
 @dataclass(frozen=True)
@@ -123,6 +135,17 @@ VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec(
         "jobs_by_site_status", "job", array(f("site"), f("status")), f("backend_id"),
         conditions=(truthy("site"),),
+    ),
+    ViewSpec(
+        "failed_to_judge", "job", array(f("site")), const(None),
+        conditions=(equals("status", "failed"), truthy("site"), differs("retry_checked", "attempt")),
+        doc="a site's failed jobs whose retry it has not decided yet (retry_checked != attempt)",
+    ),
+    ViewSpec(
+        "cancels_to_stop", "job", array(f("site")), const(None),
+        conditions=(equals("status", "cancelled"), truthy("site"),
+                    last_equals("attempts", "status", "cancel_requested")),
+        doc="a site's cancelled jobs whose batch job it still has to stop",
     ),
     ViewSpec(
         "data_by_label", "data", array(LABEL, f("module"), f("run"), f("pass")), f("data_type"),
@@ -188,6 +211,16 @@ def _js_cond(cond: Cond, owner: str = "doc") -> str:
         return f"{ref} === {json.dumps(cond.value)}"
     if cond.kind == "truthy":
         return f"{ref}"
+    if cond.kind == "differs":
+        return f"{ref} !== doc[{json.dumps(cond.value)}]"
+    if cond.kind == "last_equals":
+        member, value = cond.value
+        last = f"{ref}[{ref}.length - 1]"
+        return (
+            f"(Array.isArray({ref}) && {ref}.length > 0 && {last} !== null"
+            f" && typeof {last} === 'object'"
+            f" && {last}[{json.dumps(member)}] === {json.dumps(value)})"
+        )
     return f"!{ref}"
 
 
@@ -247,7 +280,7 @@ def js_truthy(value: Any) -> bool:
     return True
 
 
-def _py_expr(expr: Expr) -> _Eval:
+def py_expr(expr: Expr) -> _Eval:
     name = expr.name
     if expr.kind == "field":
         return lambda doc, label: doc.get(name)
@@ -268,7 +301,7 @@ def _py_expr(expr: Expr) -> _Eval:
     if expr.kind == "const":
         value = expr.const
         return lambda doc, label: value
-    parts = [_py_expr(part) for part in expr.items]
+    parts = [py_expr(part) for part in expr.items]
     if expr.kind == "array":
         return lambda doc, label: [part(doc, label) for part in parts]
     names = expr.names
@@ -277,22 +310,52 @@ def _py_expr(expr: Expr) -> _Eval:
     }
 
 
-def _py_cond(cond: Cond) -> Callable[[Doc], bool]:
+def py_cond(cond: Cond) -> Callable[[Doc], bool]:
     name, value = cond.name, cond.value
     if cond.kind == "equals":
         return lambda doc: name in doc and doc[name] == value and type(doc[name]) is type(value)
     if cond.kind == "truthy":
         return lambda doc: js_truthy(doc.get(name))
+    if cond.kind == "differs":
+        other = value
+        return lambda doc: not _strictly_equal(doc, name, doc, other)
+    if cond.kind == "last_equals":
+        member, expected = value
+        wanted = {member: expected}
+
+        def last_matches(doc: Doc) -> bool:
+            items = doc.get(name)
+            if not isinstance(items, list) or not items or not isinstance(items[-1], dict):
+                return False
+            return _strictly_equal(items[-1], member, wanted, member)
+
+        return last_matches
     return lambda doc: not js_truthy(doc.get(name))
+
+
+def _strictly_equal(a: Doc, a_name: str, b: Doc, b_name: str) -> bool:
+    """JavaScript `a[a_name] === b[b_name]` on JSON documents: a missing member is
+    undefined (equal only to another missing one, not to null); objects and arrays are
+    never equal (distinct objects); true is not 1; 1 is 1.0."""
+    if a_name not in a or b_name not in b:
+        return a_name not in a and b_name not in b
+    x, y = a[a_name], b[b_name]
+    if isinstance(x, dict | list) or isinstance(y, dict | list):
+        return False
+    if isinstance(x, bool) or isinstance(y, bool):
+        return type(x) is type(y) and x == y
+    if isinstance(x, int | float) and isinstance(y, int | float):
+        return bool(x == y)
+    return type(x) is type(y) and bool(x == y)
 
 
 def python_map(spec: ViewSpec) -> MapFn:
     doc_type = spec.doc_type
-    checks = [_py_cond(c) for c in spec.conditions]
-    key_of, value_of = _py_expr(spec.key), _py_expr(spec.value)
+    checks = [py_cond(c) for c in spec.conditions]
+    key_of, value_of = py_expr(spec.key), py_expr(spec.value)
     per_label = spec.per_label
     each = spec.each
-    item_checks = [_py_cond(c) for c in spec.item_conditions]
+    item_checks = [py_cond(c) for c in spec.item_conditions]
 
     def map_doc(doc: Doc) -> Iterator[tuple[Any, Any]]:
         if doc.get("type") != doc_type or not all(check(doc) for check in checks):

@@ -36,6 +36,29 @@ AWKWARD_DOCS: list[dict[str, Any]] = [
      "labels": ["c", None]},
     {"_id": "x1", "type": "campaign", "status": "waiting", "labels": ["c"]},
     {"_id": "x2", "status": "waiting"},
+    # failed_to_judge: undecided unless retry_checked === attempt (missing is not null)
+    {"_id": "f1", "type": "job", "status": "failed", "site": "oak", "attempt": 2,
+     "retry_checked": 1},
+    {"_id": "f2", "type": "job", "status": "failed", "site": "oak", "attempt": 2,
+     "retry_checked": 2.0},
+    {"_id": "f3", "type": "job", "status": "failed", "site": "oak", "attempt": None},
+    {"_id": "f4", "type": "job", "status": "failed", "site": "oak"},
+    {"_id": "f5", "type": "job", "status": "failed", "site": "oak", "attempt": 1,
+     "retry_checked": True},
+    {"_id": "f6", "type": "job", "status": "failed", "site": "oak", "attempt": [1],
+     "retry_checked": [1]},
+    # cancels_to_stop: the last attempt asks for it
+    {"_id": "c1", "type": "job", "status": "cancelled", "site": "oak",
+     "attempts": [{"status": "cancel_requested"}, {"status": "failed"}]},
+    {"_id": "c2", "type": "job", "status": "cancelled", "site": "oak",
+     "attempts": [{"status": "failed"}, {"status": "cancel_requested"}]},
+    {"_id": "c3", "type": "job", "status": "cancelled", "site": "oak",
+     "attempts": [None]},
+    {"_id": "c4", "type": "job", "status": "cancelled", "site": "oak", "attempts": []},
+    {"_id": "c5", "type": "job", "status": "cancelled", "site": "oak",
+     "attempts": {"status": "cancel_requested"}},
+    {"_id": "c6", "type": "job", "status": "cancelled", "site": "oak",
+     "attempts": [["cancel_requested"]]},
 ]
 
 NODE_RUNNER = """
@@ -83,6 +106,8 @@ def test_javascript_and_python_maps_emit_the_same_rows() -> None:
         ["c", "M", "exit 3"], ["c", "M", None],
     ]
     assert [row[1] for row in from_js["completions_by_campaign"]] == [["c", "t3"]]
+    assert [row[0] for row in from_js["failed_to_judge"]] == ["f1", "f3", "f5", "f6"]
+    assert [row[0] for row in from_js["cancels_to_stop"]] == ["c2"]
 
 
 def test_design_document_lists_every_view_with_its_reduce() -> None:
@@ -95,6 +120,8 @@ def test_design_document_lists_every_view_with_its_reduce() -> None:
         "jobs_by_module_run": None,
         "waiting_jobs": None,
         "jobs_by_site_status": None,
+        "failed_to_judge": None,
+        "cancels_to_stop": None,
         "data_by_label": None,
         "exactly_by_label": None,
         "jobs_by_campaign_entry_status": "_count",

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from reconciler.store.design import ensure_design
 from reconciler.store.sqlite import SqliteStore
+from reconciler.store.viewrows import generic_rows_of, view_rows_of
+from tests.store.corpus import data_docs, job_docs
 
 COUNTS = "mcprod/jobs_by_status_module"
 
@@ -54,3 +56,22 @@ def test_rows_of_a_file_from_an_older_release_are_rebuilt_on_open(tmp_path: Path
     reopened = SqliteStore(path)
     assert [(r.key, r.value) for r in reopened.view(COUNTS, group_level=1)] == [(["failed"], 3)]
     reopened.close()
+
+
+def test_the_compiled_rows_are_the_view_definitions_rows() -> None:
+    """The write path's fast encoders against the plain definitions, on every corpus
+    document and on documents with odd field types (untrusted input)."""
+    odd = [
+        {"_id": "job:odd1", "type": "job", "status": "waiting", "priority": "high",
+         "module": None, "run": 1.5, "labels": ["a", "a\x00b", 3], "site": ["x"]},
+        {"_id": "job:odd2", "type": "job", "status": "waiting", "paused": 0, "run": 2**60,
+         "campaign": {"nested": [1, True]}, "labels": "not-a-list", "site": ""},
+        {"_id": "_design/x", "type": "job"},
+        {"_id": "data:odd", "type": "data", "labels": [None], "module": "M\x00"},
+        {"_id": "x", "type": ["job"]},
+        {"_id": "job:att", "type": "job", "status": "cancelled", "site": "oak", "campaign": "c",
+         "attempts": [{"status": "failed", "reason": "exit 3", "finished_at": "t1", "n": 1},
+                      None, {"status": "cancel_requested", "site": "oak"}]},
+    ]
+    for doc in job_docs() + data_docs() + odd:
+        assert view_rows_of(doc) == generic_rows_of(doc), doc["_id"]
