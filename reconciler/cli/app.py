@@ -16,23 +16,7 @@ from typing import Annotated
 
 import typer
 
-from reconciler.cli import (
-    db_cmd,
-    exactly_cmd,
-    files_cmd,
-    generate_cmd,
-    import_jobs_cmd,
-    jobs_cmd,
-    operator_cmd,
-    plan_cmd,
-    publish_cmd,
-    quickstart_cmd,
-    rat_roots_cmd,
-    reconcile_cmd,
-    report_cmd,
-    status_cmd,
-    validate_cmd,
-)
+from reconciler.cli.lazy import LazyGroup
 from reconciler.errors import InvalidRepository, McprodError
 
 INTERRUPTED = 130
@@ -40,6 +24,7 @@ INTERRUPTED = 130
 app = typer.Typer(
     name="mcprod",
     help="GitOps for SNO+ Monte Carlo production.",
+    cls=LazyGroup,  # command modules are imported when a command runs (fast --help)
     no_args_is_help=True,
     add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish)
     pretty_exceptions_enable=False,
@@ -72,26 +57,6 @@ def _root(
 
     Shell completion: mcprod --install-completion (then open a new shell).
     """
-
-
-for command_module in (
-    validate_cmd,
-    generate_cmd,
-    import_jobs_cmd,
-    publish_cmd,
-    db_cmd,
-    plan_cmd,
-    reconcile_cmd,
-    status_cmd,
-    jobs_cmd,
-    report_cmd,
-    files_cmd,
-    exactly_cmd,
-    operator_cmd,
-    quickstart_cmd,
-    rat_roots_cmd,
-):
-    command_module.register(app)
 
 
 def _crash_log(exc: BaseException) -> Path:

@@ -1,0 +1,49 @@
+"""The lazily loaded command table says what the command modules really register."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from reconciler.cli.lazy import COMMANDS, LazyGroup, load_command
+from tests.helpers import REPO_ROOT
+
+
+def test_the_table_names_every_command_with_its_own_help() -> None:
+    eager = TyperGroup(name="mcprod", commands={c.name: load_command(c.name) for c in COMMANDS})
+    lazy = LazyGroup(name="mcprod")
+    listings = []
+    for group, format_commands in ((eager, click.Group.format_commands),
+                                   (lazy, LazyGroup.format_commands)):
+        formatter = click.HelpFormatter(width=80)
+        format_commands(group, click.Context(group), formatter)
+        listings.append(formatter.getvalue())
+    assert listings[0] == listings[1]
+    assert "db           Manage the state database." in listings[1]
+
+
+def test_every_command_module_registers_only_the_commands_of_the_table() -> None:
+    for module in {c.module for c in COMMANDS}:
+        holder = typer.Typer()
+        __import__(f"reconciler.cli.{module}", fromlist=["register"]).register(holder)
+        registered = set(typer.main.get_group(holder).commands)
+        assert registered == {c.name for c in COMMANDS if c.module == module}, module
+
+
+def test_help_and_version_import_no_command_module() -> None:
+    probe = (
+        "import sys\n"
+        "from reconciler.cli.app import run\n"
+        "assert run(['--help']) == 0 and run(['--version']) == 0\n"
+        "print(sorted(m for m in sys.modules if m.startswith('reconciler.')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.splitlines()[-1] == (
+        "['reconciler.cli', 'reconciler.cli.app', 'reconciler.cli.lazy', 'reconciler.errors']"
+    )
+    assert "mcprod 0.1.0" in done.stdout
