@@ -17,7 +17,7 @@ from reconciler.backends.base import Backend
 from reconciler.documents import Doc
 from reconciler.errors import BackendError
 from reconciler.site.decisions import cancel_done
-from reconciler.site.jobs import site_jobs
+from reconciler.site.jobs import site_tasks
 from reconciler.store.cas import cas_apply, guarded
 from reconciler.store.interface import Store
 
@@ -51,7 +51,7 @@ def stop_cancelled(
     store: Store, backend: Backend, site: str, now: dt.datetime, *, dry_run: bool = False
 ) -> CancelResult:
     result = CancelResult()
-    for job in requested_cancellations(site_jobs(store, site, ["cancelled"])):
+    for job in requested_cancellations(site_tasks(store, "cancels_to_stop", site)):
         doc = dict(job)
         backend_id = doc.get("backend_id")
         try:

@@ -6,6 +6,7 @@ Writes go through `reconciler.store.cas` (compare-and-set).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from reconciler.documents import ACTIVE_STATUSES, Doc
 from reconciler.store.cas import PAGE, read_docs
@@ -30,18 +31,35 @@ def site_jobs(store: Store, site: str, statuses: Sequence[str]) -> list[Doc]:
     ]
 
 
+def site_tasks(store: Store, view: str, site: str) -> list[Doc]:
+    """Jobs that a task view (`failed_to_judge`, `cancels_to_stop`) lists for `site`,
+    read from the documents: only the jobs with something to do, never all of the
+    site's failed or cancelled jobs ever. Callers re-check each document."""
+    rows = store.view(f"mcprod/{view}", key=[site])
+    ids = [row.id for row in rows if row.id is not None]
+    return [doc for doc in read_docs(store, ids) if doc.get("site") == site]
+
+
 def count_active(store: Store, site: str) -> int:
     return len(site_job_ids(store, site, ACTIVE_STATUSES))
 
 
 def waiting_in_queue_order(store: Store) -> Iterator[Doc]:
-    """Waiting, unpaused jobs in submission order (priority, age), page by page."""
-    skip = 0
+    """Waiting, unpaused jobs in submission order (priority, age), page by page.
+
+    Each page starts at the last key seen (keys end with the doc id, so they are
+    unique): a page costs the same at the end of a long queue as at its head, where
+    `skip` would make the store walk past every row before it."""
+    after: Any = None
     while True:
-        rows = store.view("mcprod/waiting_jobs", include_docs=True, limit=PAGE, skip=skip)
-        for row in rows:
+        rows = store.view("mcprod/waiting_jobs", include_docs=True, limit=PAGE + 1,
+                          startkey=after)
+        if after is not None and rows and rows[0].key == after:
+            rows = rows[1:]  # the last row of the previous page
+        page = rows[:PAGE]
+        if not page:
+            return
+        for row in page:
             if row.doc is not None:
                 yield row.doc
-        if len(rows) < PAGE:
-            return
-        skip += len(rows)
+        after = page[-1].key

@@ -16,7 +16,7 @@ from typing import Any
 from reconciler.documents import Doc
 from reconciler.model import Campaign
 from reconciler.site.decisions import RetryDecision, requeue, retry_decision
-from reconciler.site.jobs import site_jobs
+from reconciler.site.jobs import site_tasks
 from reconciler.store.cas import cas_apply
 from reconciler.store.interface import Store
 
@@ -38,8 +38,8 @@ def retry_failed(
     dry_run: bool = False,
 ) -> RetryResult:
     result = RetryResult()
-    for job in site_jobs(store, site, ["failed"]):
-        if job.get("retry_checked") == job.get("attempt"):
+    for job in site_tasks(store, "failed_to_judge", site):
+        if job.get("status") != "failed" or job.get("retry_checked") == job.get("attempt"):
             continue
         decision = retry_decision(job, campaigns.get(str(job.get("campaign"))), now,
                                     base_backoff_s)
