@@ -10,10 +10,12 @@ tests/cli/test_lazy_commands.py checks this table against the real commands.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
+from typing import Any
 
-import click
 import typer
+from typer import _click as click  # typer vendors click; its groups are built on this copy
 from typer.core import TyperGroup
 
 
@@ -75,18 +77,45 @@ def load_command(name: str) -> click.Command:
     return typer.main.get_group(holder).commands[name]
 
 
+class _LazyCommands(MutableMapping[str, click.Command]):
+    """The group's `commands`: every name of the table, each imported when first read,
+    so typer's own lookups (and its "did you mean" suggestions) know every command."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._loaded:
+            if name not in _BY_NAME:
+                raise KeyError(name)
+            self._loaded[name] = load_command(name)
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from _BY_NAME
+        yield from (name for name in self._loaded if name not in _BY_NAME)
+
+    def __len__(self) -> int:
+        return len(set(_BY_NAME) | set(self._loaded))
+
+
 class LazyGroup(TyperGroup):
     """A root group whose subcommands are imported on first use."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return [command.name for command in COMMANDS]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        registered = dict(self.commands)
+        self.commands = _LazyCommands()
+        self.commands.update(registered)
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in _BY_NAME:
-            return None
-        if cmd_name not in self.commands:
-            self.commands[cmd_name] = load_command(cmd_name)
-        return self.commands[cmd_name]
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands.keys())
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The command list from the table, as click would write it, importing nothing."""

@@ -138,7 +138,8 @@ VIEWS: tuple[ViewSpec, ...] = (
     ),
     ViewSpec(
         "failed_to_judge", "job", array(f("site")), const(None),
-        conditions=(equals("status", "failed"), truthy("site"), differs("retry_checked", "attempt")),
+        conditions=(equals("status", "failed"), truthy("site"),
+                    differs("retry_checked", "attempt")),
         doc="a site's failed jobs whose retry it has not decided yet (retry_checked != attempt)",
     ),
     ViewSpec(

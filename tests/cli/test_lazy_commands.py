@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import click
 import typer
+from typer import _click as click
 from typer.core import TyperGroup
 
 from reconciler.cli.lazy import COMMANDS, LazyGroup, load_command
@@ -17,13 +17,20 @@ def test_the_table_names_every_command_with_its_own_help() -> None:
     eager = TyperGroup(name="mcprod", commands={c.name: load_command(c.name) for c in COMMANDS})
     lazy = LazyGroup(name="mcprod")
     listings = []
-    for group, format_commands in ((eager, click.Group.format_commands),
+    for group, format_commands in ((eager, TyperGroup.format_commands),
                                    (lazy, LazyGroup.format_commands)):
-        formatter = click.HelpFormatter(width=80)
+        formatter = click.formatting.HelpFormatter(width=80)
         format_commands(group, click.Context(group), formatter)
         listings.append(formatter.getvalue())
     assert listings[0] == listings[1]
     assert "db           Manage the state database." in listings[1]
+
+
+def test_a_mistyped_command_is_still_suggested() -> None:
+    done = subprocess.run([sys.executable, "-m", "reconciler", "stauts"], cwd=REPO_ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "Did you mean 'status'?" in done.stderr
 
 
 def test_every_command_module_registers_only_the_commands_of_the_table() -> None:
