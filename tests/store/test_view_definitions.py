@@ -49,9 +49,9 @@ AWKWARD_DOCS: list[dict[str, Any]] = [
      "retry_checked": [1]},
     # cancels_to_stop: the last attempt asks for it
     {"_id": "c1", "type": "job", "status": "cancelled", "site": "oak",
-     "attempts": [{"status": "cancel_requested"}, {"status": "failed"}]},
+     "attempts": [{"status": "cancel_requested"}, {"status": "lost"}]},
     {"_id": "c2", "type": "job", "status": "cancelled", "site": "oak",
-     "attempts": [{"status": "failed"}, {"status": "cancel_requested"}]},
+     "attempts": [{"status": "lost"}, {"status": "cancel_requested"}]},
     {"_id": "c3", "type": "job", "status": "cancelled", "site": "oak",
      "attempts": [None]},
     {"_id": "c4", "type": "job", "status": "cancelled", "site": "oak", "attempts": []},
