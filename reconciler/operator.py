@@ -101,8 +101,8 @@ def matches(job: Mapping[str, Any], selector: Selector) -> bool:
     if selector.statuses and job.get("status") not in selector.statuses:
         return False
     if selector.runs:
-        run = int(job.get("run") or 0)
-        if not selector.runs[0] <= run <= selector.runs[1]:
+        run = job.get("run")  # from the store: untrusted, maybe not a number at all
+        if not isinstance(run, int) or not selector.runs[0] <= run <= selector.runs[1]:
             return False
     return True
 
@@ -178,22 +178,35 @@ def unknown_label_error(store: Store, label: str, declared: Sequence[str]) -> st
     return f"--label {label}: no campaign of that name and no jobs with it (declared: {listed})"
 
 
+def _row_as_job(campaign: Any, value: Any) -> dict[str, Any]:
+    """What a `jobs_by_campaign` row says about its job, enough for `matches`."""
+    fields = value if isinstance(value, dict) else {}
+    return {"type": "job", "campaign": campaign, "module": fields.get("module"),
+            "status": fields.get("status"), "run": fields.get("run")}
+
+
 def candidate_ids(store: Store, selector: Selector) -> list[str]:
-    """Ids from the narrowest view the selector allows (documents are checked after)."""
+    """Ids of the jobs the views say match (each document is checked again after it is
+    read): the rows carry status, module and run, so only the selected jobs are read,
+    not every job of the campaign."""
     if selector.label:
         rows = store.view(
             "mcprod/jobs_by_campaign", startkey=[selector.label], endkey=[selector.label, {}]
         )
+        rows = [row for row in rows if matches(_row_as_job(row.key[0], row.value), selector)]
     else:
         rows = []
         for status in selector.statuses:
             rows.extend(
-                store.view(
+                row
+                for row in store.view(
                     "mcprod/jobs_by_status_module",
                     startkey=[status],
                     endkey=[status, {}],
                     reduce=False,
                 )
+                if not selector.module
+                or fnmatch.fnmatchcase(str(row.key[1]), selector.module)
             )
     return sorted({row.id for row in rows if row.id is not None})
 

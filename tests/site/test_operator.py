@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.operator import Selector, matches, parse_runs
+from reconciler.operator import Selector, matches, parse_runs, plan_action
 from reconciler.site.decisions import attempts_run, mark_failed, mark_submitted, reserve
 from reconciler.store.cas import bulk_cas
 from reconciler.store.interface import Store
@@ -161,3 +161,29 @@ def test_nothing_matching(store: Store, tmp_path: Path) -> None:
         "retry: 0 jobs match --label water --status failed",
         "retry: nothing to do",
     ]
+
+
+class _CountingReads:
+    """The store, counting the documents read by id (views are not counted)."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner, self.read = inner, 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def get_many(self, doc_ids: list[str]) -> list[object]:
+        self.read += len(doc_ids)
+        return self.inner.get_many(doc_ids)  # type: ignore[return-value]
+
+
+def test_a_selection_reads_only_the_jobs_it_selects(store: Store) -> None:
+    add_jobs(store, range(1, 41))
+    fail(store, range(41, 44))
+    counting = _CountingReads(store)
+    plan = plan_action(counting, "retry", Selector(label="water"))  # type: ignore[arg-type]
+    assert [job["run"] for job in plan.jobs] == [41, 42, 43]
+    assert counting.read == 3
+    counting.read = 0
+    plan = plan_action(counting, "cancel", Selector(label="water", runs=(5, 6)))  # type: ignore[arg-type]
+    assert [job["run"] for job in plan.jobs] == [5, 6] and counting.read == 2
