@@ -117,8 +117,12 @@ def _with_documents(store: Store, jobs: list[ObservedJob], ids: set[str]) -> lis
     return result
 
 
-def observe(store: Store, desired: Iterable[DesiredCampaign]) -> list[ObservedJob]:
-    """Every job of every campaign in the store, declared or not."""
+def observe(
+    store: Store, desired: Iterable[DesiredCampaign], *, only_desired: bool = False
+) -> list[ObservedJob]:
+    """Every job of every campaign in the store, declared or not; with `only_desired`,
+    the jobs of the desired campaigns only (a re-plan of the campaigns that changed:
+    the others' jobs are not read)."""
     desired = list(desired)
     counted = {
         entry.entry_key: entry.event_mode
@@ -127,7 +131,10 @@ def observe(store: Store, desired: Iterable[DesiredCampaign]) -> list[ObservedJo
         if entry.events_per_job is not None
     }
     desired_last = _desired_last(desired)
-    labels = sorted(set(labels_in_store(store)))
+    if only_desired:
+        labels = sorted({campaign.label for campaign in desired})
+    else:
+        labels = sorted(set(labels_in_store(store)))
     observed: list[ObservedJob] = []
     for label in labels:
         jobs = campaign_jobs(store, label)

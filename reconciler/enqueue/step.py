@@ -8,6 +8,7 @@ commands `plan` and `reconcile` and the site reconciler call these two functions
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 from collections import Counter
 from collections.abc import Mapping
@@ -64,6 +65,7 @@ class EnqueueResult:
     applied: ApplyResult
     plan: Plan
     up_to_date: bool = False  # every campaign already applied as declared: nothing read
+    unchanged: int = 0  # campaigns already applied as declared: their jobs were not read
 
 
 def load_repo(repo_root: Path, rat_roots: Mapping[str, Path]) -> DeclaredRepo:
@@ -80,9 +82,11 @@ def compute_plan(
     max_cancel: int = DEFAULT_MAX_CANCEL,
     catalogues: Mapping[str, ChosenCatalogue] | None = None,
     read_only: bool = False,
+    only_declared: bool = False,
 ) -> PlanContext:
     """`read_only` (mcprod plan): design documents are installed only when missing, so
-    a plan against a production database with read-only credentials works."""
+    a plan against a production database with read-only credentials works.
+    `only_declared`: read the jobs of `repo`'s campaigns only (no orphan campaigns)."""
     if not (read_only and store.get(design_document()["_id"]) is not None):
         ensure_design(store)
     if catalogues is None:
@@ -92,7 +96,7 @@ def compute_plan(
         {version: chosen.catalogue for version, chosen in catalogues.items()},
         repo.commit,
     )
-    observed = observe(store, desired)
+    observed = observe(store, desired, only_desired=only_declared)
     result = plan(desired, observed, prune=prune, max_cancel=max_cancel)
     counts: dict[str, dict[str, int]] = {}
     for job in observed:
@@ -145,18 +149,16 @@ def fingerprints(
     return result
 
 
-def _already_applied(store: Store, wanted: Mapping[str, str]) -> list[Doc] | None:
-    """The status documents when every campaign was applied with these fingerprints."""
-    if not wanted:
-        return None
+def _applied_statuses(store: Store, wanted: Mapping[str, str]) -> dict[str, Doc]:
+    """The status documents of the campaigns fully applied with these fingerprints."""
     labels = sorted(wanted)
     docs = store.get_many([campaign_status_id(label) for label in labels])
-    for label, doc in zip(labels, docs, strict=True):
-        if doc is None or doc.get("last_error") is not None:
-            return None
-        if doc.get("applied_fingerprint") != wanted[label]:
-            return None
-    return [doc for doc in docs if doc is not None]
+    return {
+        label: doc
+        for label, doc in zip(labels, docs, strict=True)
+        if doc is not None and doc.get("last_error") is None
+        and doc.get("applied_fingerprint") == wanted[label]
+    }
 
 
 def write_statuses(
@@ -215,13 +217,17 @@ def enqueue(
 
     When every campaign's status document says it was fully applied with the same
     fingerprint (same declaration, catalogue and --prune), nothing is read or written
-    (`up_to_date`); `force=True` plans in full anyway. Job status changes made by sites
-    or operators never call for an enqueue action, so the shortcut misses nothing."""
+    (`up_to_date`); when some do, only the others are planned and only their jobs are
+    read (pausing one campaign does not read the other campaigns' jobs). `force=True`
+    plans everything, orphan campaigns included. Job status changes made by sites or
+    operators never call for an enqueue action, so the shortcut misses nothing."""
     catalogues = choose_catalogues(repo, rat_roots or {}, store.get)
     wanted = fingerprints(repo, catalogues, prune)
-    if not force and not dry_run:
-        statuses = _already_applied(store, wanted)
-        if statuses is not None:
+    applied_before: dict[str, Doc] = {}
+    if not force and not dry_run and wanted:
+        applied_before = _applied_statuses(store, wanted)
+        if len(applied_before) == len(wanted):
+            statuses = list(applied_before.values())
             return EnqueueResult(
                 commit=repo.commit,
                 campaigns=len(statuses),
@@ -230,8 +236,13 @@ def enqueue(
                 to_create=0, to_update=0, to_cancel=0, orphans=0, withheld=0, refusal=None,
                 dry_run=False, applied=ApplyResult(), plan=Plan(), up_to_date=True,
             )
+    if applied_before:
+        # Re-plan only the campaigns whose declaration, catalogue or --prune changed.
+        changed = {label: c for label, c in repo.campaigns.items() if label not in applied_before}
+        repo = dataclasses.replace(repo, campaigns=changed)
     context = compute_plan(store, repo, rat_roots=rat_roots, prune=prune, max_cancel=max_cancel,
-                           catalogues=catalogues, read_only=dry_run)
+                           catalogues=catalogues, read_only=dry_run,
+                           only_declared=bool(applied_before))
     the_plan = context.plan
     applied = ApplyResult()
     if not dry_run:
@@ -248,11 +259,14 @@ def enqueue(
             raise
         write_statuses(store, context, the_plan.refusal, applied=applied,
                        fingerprint=wanted)
+    before = applied_before.values()
     return EnqueueResult(
         commit=repo.commit,
-        campaigns=len(context.desired),
-        desired_jobs=sum(len(c.jobs) for c in context.desired),
-        observed_jobs=context.observed_jobs,
+        campaigns=len(context.desired) + len(before),
+        desired_jobs=sum(len(c.jobs) for c in context.desired)
+        + sum(int(doc.get("desired_jobs") or 0) for doc in before),
+        observed_jobs=context.observed_jobs
+        + sum(sum((doc.get("counts") or {}).values()) for doc in before),
         to_create=len(the_plan.creates),
         to_update=len(the_plan.updates),
         to_cancel=len(the_plan.cancels),
@@ -262,4 +276,5 @@ def enqueue(
         dry_run=dry_run,
         applied=applied,
         plan=the_plan,
+        unchanged=len(before),
     )

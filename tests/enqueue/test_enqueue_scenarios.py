@@ -162,3 +162,23 @@ def test_unchanged_declaration_is_recognised_without_reading_jobs(
     assert not forced.up_to_date and forced.applied.updated == 1
     # Any change of the declaration (here --prune) plans in full.
     assert not _run(repo, url, prune=True).up_to_date
+
+
+def test_a_changed_campaign_is_replanned_without_reading_the_others(
+    setup: tuple[Repo, str]
+) -> None:
+    repo, url = setup
+    repo.write_campaign("d", campaign_yaml("d", [BETA % 6000]))
+    assert _run(repo, url).applied.created == 2
+    # Behind the reconciler's back, so that only a re-plan of c would notice and undo it.
+    store = open_store(url, repo.root)
+    doc = store.get("job:WaterBi214:r2:p1")
+    assert doc is not None
+    store.update({**doc, "priority": 1})
+    store.close()
+    repo.write_campaign("d", campaign_yaml("d", [BETA % 6000], state="paused"))
+    paused = _run(repo, url)
+    assert (paused.unchanged, paused.campaigns, paused.applied.updated) == (1, 2, 2)
+    assert (paused.desired_jobs, paused.observed_jobs) == (5, 5)
+    assert _doc(url, repo, "job:WaterBi214:r2:p1")["priority"] == 1  # c was not re-planned
+    assert _run(repo, url, force=True).applied.updated == 1
