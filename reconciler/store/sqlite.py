@@ -39,7 +39,7 @@ _CONFLICT = "Document update conflict."
 _IDS_PER_QUERY = 500  # well under SQLite's limit on bound parameters
 _REBUILD_CHUNK = 5000  # documents read at a time when the view rows are rebuilt
 # How view rows are stored; bump it when `view_rows` changes shape.
-_ROWS_FORMAT = "write-time-2"
+_ROWS_FORMAT = "write-time-3"
 # Changes whenever a view definition or the rows' format changes: the rows are rebuilt.
 VIEWS_VERSION = hashlib.sha256(
     (json.dumps(design_document(), sort_keys=True) + _ROWS_FORMAT).encode("utf-8")
@@ -64,7 +64,6 @@ CREATE TABLE view_rows (
     value TEXT,              -- JSON, or NULL for a view whose value is a constant
     PRIMARY KEY (view, key, id, n)
 ) WITHOUT ROWID;
-CREATE INDEX view_rows_by_id ON view_rows (id);
 """
 
 
@@ -459,6 +458,15 @@ class SqliteStore:
         row = cur.execute("SELECT rev FROM docs WHERE id = ?", (doc_id,)).fetchone()
         return None if row is None else str(row[0])
 
+    def _bodies(self, cur: sqlite3.Cursor, doc_ids: list[str]) -> dict[str, str]:
+        """The stored JSON bodies of these documents, for the rows their views hold now."""
+        bodies: dict[str, str] = {}
+        for start in range(0, len(doc_ids), _IDS_PER_QUERY):
+            chunk = doc_ids[start : start + _IDS_PER_QUERY]
+            marks = ",".join("?" * len(chunk))
+            bodies.update(cur.execute(f"SELECT id, body FROM docs WHERE id IN ({marks})", chunk))
+        return bodies
+
     def _current_revs(self, cur: sqlite3.Cursor, doc_ids: list[str]) -> dict[str, str]:
         revs: dict[str, str] = {}
         for start in range(0, len(doc_ids), _IDS_PER_QUERY):
@@ -473,18 +481,27 @@ class SqliteStore:
         rows = []
         revs: list[str] = []
         view_rows: list[ViewRowTuple] = []
-        replaced: list[tuple[str]] = []
+        replaced = self._bodies(cur, [doc["_id"] for doc, old_rev in items if old_rev])
+        stale: list[tuple[int, bytes, str, int]] = []
         for doc, old_rev in items:
             body_json = _dumps(_body_of(doc))
             rev = _next_rev(old_rev, body_json)
             seq += 1
             rows.append((doc["_id"], rev, seq, body_json))
             revs.append(rev)
-            if old_rev is not None:
-                replaced.append((doc["_id"],))
-            view_rows.extend(view_rows_of(doc))
-        if replaced:  # the views' rows of the old revisions go in the same transaction
-            cur.executemany("DELETE FROM view_rows WHERE id = ?", replaced)
+            new_rows = view_rows_of(doc)
+            old_body = replaced.pop(doc["_id"], None) if old_rev else None
+            if old_body is None:
+                view_rows.extend(new_rows)
+                continue
+            # Only the rows that changed are touched: a status change leaves most alone.
+            old_rows = set(view_rows_of({"_id": doc["_id"], **json.loads(old_body)}))
+            stale.extend(row[:4] for row in old_rows.difference(new_rows))
+            view_rows.extend(row for row in new_rows if row not in old_rows)
+        if stale:  # the old revisions' rows go in the same transaction
+            cur.executemany(
+                "DELETE FROM view_rows WHERE view = ? AND key = ? AND id = ? AND n = ?", stale
+            )
         cur.executemany(_INSERT_ROWS, view_rows)
         cur.executemany(
             "INSERT INTO docs (id, rev, seq, body) VALUES (?, ?, ?, ?)"
