@@ -84,6 +84,8 @@ def git(repo: Path, *args: str) -> None:
 def make_repo(folder: Path, jobs: int) -> Path:
     for name in ("rat-versions", "runlists", "schemas", "rat-release"):
         shutil.copytree(EXAMPLE / name, folder / name)
+    for version_file in (folder / "rat-versions").glob("*.yaml"):  # as the quickstart does
+        version_file.write_text(version_file.read_text().replace("/QUICKSTART", str(folder)))
     (folder / "sites").mkdir()
     write_site(folder, max_running=jobs // 100)
     (folder / "campaigns").mkdir()
@@ -190,15 +192,17 @@ def build(store: Store, raw: Any, docs: Iterator[dict[str, Any]]) -> tuple[int, 
 def run(args: list[str], repo: Path, db: str) -> tuple[float, float, str]:
     """One mcprod command as its own process: wall seconds, peak RSS in MB, output."""
     env = {**os.environ, "MCPROD_DB": db}
+    if args[0] == "reconcile":
+        args = [*args, "--rat-root", f"{VERSION}={repo / 'rat-release'}"]
     start = time.perf_counter()
     done = subprocess.run(["/usr/bin/time", "-f", "%M", *MCPROD, *args, "--repo", str(repo)],
                           env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     lines = done.stderr.strip().splitlines()
     peak = int(lines[-1]) / 1024 if lines and lines[-1].isdigit() else float("nan")
-    if done.returncode not in (0, 1):
+    if done.returncode != 0:
         raise SystemExit(f"mcprod {' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
-    return elapsed, peak, done.stdout
+    return elapsed, peak, done.stdout + "\n".join(lines[:-1])
 
 
 def report(name: str, seconds: float, peak: float, target: float | None) -> None:
@@ -236,7 +240,8 @@ def main() -> int:
         ratio = raw_s / store_s
         print(f"{'bulk write, store':>34}: {written / store_s:9.0f} docs/s")
         print(f"{'bulk write, raw':>34}: {written / raw_s:9.0f} docs/s")
-        print(f"{'ratio':>34}: {ratio:9.2f}  (target >= 0.7: {'met' if ratio >= 0.7 else 'MISSED'})")
+        verdict = "met" if ratio >= 0.7 else "MISSED"
+        print(f"{'ratio':>34}: {ratio:9.2f}  (target >= 0.7: {verdict})")
 
         report("first enqueue (no status docs)", *run(["reconcile", "--once"], repo, db)[:2], None)
         report("status", *run(["status"], repo, db)[:2], 1)
@@ -248,7 +253,7 @@ def main() -> int:
         git(repo, "commit", "-qam", "room for 1,000 more")
         seconds, peak, out = run(["reconcile", "--once", "--site", "local"], repo, db)
         report("site cycle, 1,000 to submit", seconds, peak, 5)
-        print(f"{'':>34}  {out.strip().splitlines()[-1] if out.strip() else ''}")
+        print("\n".join(f"{'':>36}{line}" for line in out.strip().splitlines()[:4]))
 
         (repo / "campaigns" / "big.yaml").write_text(
             campaign_file("big", big_entries(jobs // 10), state="paused"))
