@@ -341,6 +341,7 @@ class CouchStore:
         limit: int | None = None,
         skip: int = 0,
         descending: bool = False,
+        stale_ok: bool = False,
     ) -> list[ViewRow]:
         design, _, view_name = name.partition("/")
         spec = VIEWS_BY_NAME.get(view_name)
@@ -352,13 +353,16 @@ class CouchStore:
             descending=descending, has_reduce=spec.reduce is not None,
         )
         path = ["_design", design, "_view", view_name]
+        params = query.http_params()
+        if stale_ok:  # answer now, index the latest writes after (CouchDB and pouchdb-server)
+            params["stale"] = "update_after"
         try:
             if query.keys is not None:
                 answer = self._call(
-                    self._db, "POST", path, {"keys": list(query.keys)}, query.http_params()
+                    self._db, "POST", path, {"keys": list(query.keys)}, params
                 )
             else:
-                answer = self._call(self._db, "GET", path, None, query.http_params())
+                answer = self._call(self._db, "GET", path, None, params)
         except _HttpFailure as exc:
             if exc.status == 404 and exc.reason not in ("no_db_file", "Database does not exist."):
                 raise StoreError(

@@ -97,9 +97,14 @@ class Store(Protocol):
         limit: int | None = None,
         skip: int = 0,
         descending: bool = False,
+        stale_ok: bool = False,
     ) -> list[ViewRow]:
         """Query a named view. `None` for key/startkey/endkey means "not given"
-        (a JSON null key cannot be queried, and the views never emit one)."""
+        (a JSON null key cannot be queried, and the views never emit one).
+
+        `stale_ok`: the answer may predate the latest writes (CouchDB answers from
+        its index as it is and updates it afterwards): only for counts a person reads,
+        never for reservation or planning. The SQLite store is never stale."""
         ...
 
     def changes(self, since: str | None = None, limit: int | None = None,

@@ -332,6 +332,7 @@ class SqliteStore:
         limit: int | None = None,
         skip: int = 0,
         descending: bool = False,
+        stale_ok: bool = False,
     ) -> list[ViewRow]:
         query = ViewQuery.build(
             name, key=key, keys=keys, startkey=startkey, endkey=endkey, reduce=reduce,

@@ -130,3 +130,12 @@ def test_one_id_twice_in_a_batch_is_written_once(store: Store) -> None:
     assert twin is not None and twin["_rev"].startswith("1-")
     assert [r.ok for r in results] == [True, False]
     assert twin["n"] == 1
+
+
+def test_a_query_that_accepts_stale_rows_answers_like_any_other(store: Store) -> None:
+    store.bulk_create([{"_id": f"job:M:r{n}:p0", "type": "job", "status": "waiting",
+                        "module": "M"} for n in range(3)])
+    fresh = store.view("mcprod/jobs_by_status_module", group_level=1)
+    # A first query built the index, so the stale answer is complete here too.
+    assert store.view("mcprod/jobs_by_status_module", group_level=1, stale_ok=True) == fresh
+    assert [(r.key, r.value) for r in fresh] == [(["waiting"], 3)]
