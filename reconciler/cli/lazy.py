@@ -51,6 +51,15 @@ COMMANDS: tuple[LazyCommand, ...] = (
     LazyCommand("job", "jobs_cmd",
                 "One job's whole history: attempts, backend ids, sites, times, reasons,"
                 " outputs, logs."),
+    LazyCommand("report", "report_cmd",
+                "A static dashboard: campaigns with progress and state, a burn-down plot per"
+                " campaign, modules"),
+    LazyCommand("files", "files_cmd",
+                "Every output file of a label: name, URL, size, adler32, module, run, sub-run,"
+                " pass."),
+    LazyCommand("grab", "files_cmd",
+                "Fetch a label's outputs into DEST/<Module>/, each verified by size and"
+                " adler32."),
     LazyCommand("exactly", "exactly_cmd",
                 "One `Module Run Pass` line per job of the campaign, sorted by module, run,"
                 " pass."),
