@@ -46,10 +46,11 @@ def job_doc(i: int) -> dict[str, Any]:
     module = MODULES[i % len(MODULES)]
     run, pass_ = 300000 + i // 4, 0
     return {
-        "_id": job_id(module, run, pass_),
+        "_id": job_id(module, run, 0, pass_),
         "type": "job",
         "module": module,
         "run": run,
+        "subrun": 0,
         "pass": pass_,
         "campaign": "bench-campaign",
         "entry_key": f"{i // 1000:064x}",  # entries of 1,000 jobs, created together

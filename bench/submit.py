@@ -39,7 +39,7 @@ def write_specs(folder: Path, prefix: str, count: int) -> list[SubmitSpec]:
         work.mkdir(parents=True)
         script = work / "job.sh"
         script.write_text("#!/bin/bash\ntrue\n")
-        specs.append(SubmitSpec(f"job:Bench:r{index}:p1.{prefix}", script, work,
+        specs.append(SubmitSpec(f"job:Bench:r{index}:s0:p1.{prefix}", script, work,
                                 work / "job.out", work / "job.err"))
     return specs
 

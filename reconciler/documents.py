@@ -2,9 +2,13 @@
 
 Job document fields (every writer and reader uses these names):
 
-    _id            job:<module>:r<run>:p<pass>
+    _id            job:<module>:r<run>:s<sub>:p<pass>   (JOB_ID below)
     type           "job"
-    module, run, pass
+    module, run, subrun, pass
+                   sub-runs split one run's events inside one pass (run_number mode
+                   with n_ev > ev_per_run: sub-runs 0..k-1); every other mode has
+                   sub-run 0. A pass is allocated per (module, run) and shared by
+                   the sub-runs of one campaign entry.
     campaign       campaign label (owner)
     entry_key      hash of the entry's physics (see reconciler.enqueue.expand)
     index          position of the job within its entry (0-based); in run-list modes
@@ -37,10 +41,11 @@ Job document fields (every writer and reader uses these names):
 from __future__ import annotations
 
 import datetime as _dt
-import re as _re
+import re
+from dataclasses import dataclass
 from typing import Any
 
-_DIGITS = _re.compile(r"([0-9]+)")
+_DIGITS = re.compile(r"([0-9]+)")
 
 Doc = dict[str, Any]
 """A document as stored: JSON values by field name."""
@@ -67,7 +72,7 @@ def canonical_status(value: str) -> str:
 
 
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
-    """Sort key that orders digit runs by value: `job:X:r1000:p1` before `job:X:r10000:p1`.
+    """Sort key ordering digit runs by value: `job:X:r1000:s0:p1` before `job:X:r10000:s0:p1`.
 
     Each piece is tagged (0 for text, 1 for a number) so text and numbers never meet
     in a comparison.
@@ -79,12 +84,58 @@ def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
     )
 
 
-def job_id(module: str, run: int, pass_: int) -> str:
-    return f"job:{module}:r{run}:p{pass_}"
+MODULE_NAME = r"[A-Za-z0-9_.+-]+"
+"""The characters of a module name (catalogue names are capitalised path parts)."""
+
+JOB_ID = re.compile(
+    rf"job:(?P<module>{MODULE_NAME}):r(?P<run>[0-9]+):s(?P<subrun>[0-9]+):p(?P<pass_>[0-9]+)"
+)
+"""The one shape of a job document id; anything else under `job:` is not ours."""
+
+DATA_ID = re.compile(
+    rf"data:(?P<data_type>[a-z_]+):(?P<module>{MODULE_NAME})"
+    r":r(?P<run>[0-9]+):s(?P<subrun>[0-9]+):p(?P<pass_>[0-9]+)"
+)
+
+OLD_JOB_ID = re.compile(rf"job:{MODULE_NAME}:r[0-9]+:p[0-9]+")
+"""Job ids before sub-runs (`job:<module>:r<run>:p<pass>`): `db init` refuses them."""
 
 
-def data_id(data_type: str, module: str, run: int, pass_: int) -> str:
-    return f"data:{data_type}:{module}:r{run}:p{pass_}"
+@dataclass(frozen=True, slots=True)
+class JobKey:
+    """What a job id says: the physics identity of one job."""
+
+    module: str
+    run: int
+    subrun: int
+    pass_: int
+
+    @property
+    def id(self) -> str:
+        return job_id(self.module, self.run, self.subrun, self.pass_)
+
+
+def job_id(module: str, run: int, subrun: int, pass_: int) -> str:
+    return f"job:{module}:r{run}:s{subrun}:p{pass_}"
+
+
+def parse_job_id(text: str) -> JobKey | None:
+    """The identity in a job id, or None when the text is not one (untrusted input)."""
+    match = JOB_ID.fullmatch(text)
+    if match is None:
+        return None
+    return JobKey(
+        match["module"], int(match["run"]), int(match["subrun"]), int(match["pass_"])
+    )
+
+
+def data_id(data_type: str, module: str, run: int, subrun: int, pass_: int) -> str:
+    return f"data:{data_type}:{module}:r{run}:s{subrun}:p{pass_}"
+
+
+def output_stem(module: str, run: int, subrun: int, pass_: int) -> str:
+    """The legacy file name stem: `<Module>_r<run>_s<subrun>_p<pass>`."""
+    return f"{module}_r{run}_s{subrun}_p{pass_}"
 
 
 def campaign_status_id(label: str) -> str:

@@ -1,6 +1,6 @@
 """`mcprod retry` and `mcprod cancel`: explicit operator actions on selected jobs.
 
-Selection is by campaign label, module glob, status and run range. The command
+Selection is by campaign label, module glob, status, run range and sub-run range. The command
 first computes the change as data (`OperatorPlan`), prints it, and applies it only
 when it is small (<= CONFIRM_ABOVE jobs) or confirmed with --yes. Every applied
 action is recorded in an `oplog:` document (who, when, filters, job ids), and in
@@ -50,6 +50,7 @@ class Selector:
     module: str | None = None  # glob
     statuses: tuple[str, ...] = ()
     runs: tuple[int, int] | None = None  # inclusive
+    subruns: tuple[int, int] | None = None  # inclusive
 
     def describe(self) -> str:
         parts = []
@@ -60,20 +61,29 @@ class Selector:
         parts.extend(f"--status {s}" for s in self.statuses)
         if self.runs:
             parts.append(f"--runs {self.runs[0]}-{self.runs[1]}")
+        if self.subruns:
+            parts.append(f"--subruns {self.subruns[0]}-{self.subruns[1]}")
         return " ".join(parts)
 
 
-def parse_runs(text: str) -> tuple[int, int]:
-    """`A-B` (inclusive) or a single run `A`."""
+def parse_runs(
+    text: str, option: str = "--runs", example: str = "100151-100200"
+) -> tuple[int, int]:
+    """`A-B` (inclusive) or a single number `A`; `option` names the flag in errors."""
     # [0-9], not \d: int() would accept other scripts' digits, which no run number uses.
     match = re.fullmatch(r"\s*([0-9]+)\s*(?:-\s*([0-9]+)\s*)?", text)
     if not match:
-        raise McprodError(f"--runs {text!r}: expected a run range A-B, e.g. 100151-100200")
+        what = "a run" if option == "--runs" else "a sub-run"
+        raise McprodError(f"{option} {text!r}: expected {what} range A-B, e.g. {example}")
     first = int(match.group(1))
     last = int(match.group(2) or first)
     if last < first:
-        raise McprodError(f"--runs {text!r}: the range ends before it starts")
+        raise McprodError(f"{option} {text!r}: the range ends before it starts")
     return first, last
+
+
+def parse_subruns(text: str) -> tuple[int, int]:
+    return parse_runs(text, "--subruns", "0-5")
 
 
 def check_selector(action: Action, selector: Selector) -> Selector:
@@ -88,7 +98,10 @@ def check_selector(action: Action, selector: Selector) -> Selector:
         raise McprodError(f"{action}: choose jobs with --label and/or --status")
     if selector.statuses:
         return selector
-    return Selector(selector.label, selector.module, DEFAULT_STATUSES[action], selector.runs)
+    return Selector(
+        selector.label, selector.module, DEFAULT_STATUSES[action], selector.runs,
+        selector.subruns,
+    )
 
 
 def matches(job: Mapping[str, Any], selector: Selector) -> bool:
@@ -103,6 +116,10 @@ def matches(job: Mapping[str, Any], selector: Selector) -> bool:
     if selector.runs:
         run = job.get("run")  # from the store: untrusted, maybe not a number at all
         if not isinstance(run, int) or not selector.runs[0] <= run <= selector.runs[1]:
+            return False
+    if selector.subruns:
+        subrun = job.get("subrun")
+        if not isinstance(subrun, int) or not selector.subruns[0] <= subrun <= selector.subruns[1]:
             return False
     return True
 

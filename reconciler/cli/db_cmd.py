@@ -9,7 +9,9 @@ from typing import Annotated
 import typer
 
 from reconciler.cli.options import FormatOption, TextOrJson
+from reconciler.errors import McprodError
 from reconciler.store.design import ensure_design
+from reconciler.store.idshape import old_shape_job_ids
 from reconciler.store.open import init_store
 
 db_app = typer.Typer(help="Manage the state database.", no_args_is_help=True)
@@ -37,12 +39,20 @@ def init(
     """Create the database if it is missing and write the design documents that changed.
 
     Idempotent: a second run reports that everything is up to date and writes nothing.
+    A database holding job documents of the old id shape (before sub-runs) is refused.
 
     Example: mcprod db init --db https://couch.example.org:6984/mcprod
     """
     store, created = init_store(db, repo)
     try:
         where = store.display_url
+        old = old_shape_job_ids(store)
+        if old:
+            raise McprodError(
+                f"{where}: holds job documents named job:<module>:r<run>:p<pass> (e.g. {old[0]});"
+                " this mcprod names jobs job:<module>:r<run>:s<sub>:p<pass> and will not mix"
+                " both: use a new database"
+            )
         changed = ensure_design(store)
     finally:
         store.close()

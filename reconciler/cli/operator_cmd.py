@@ -18,6 +18,7 @@ from reconciler.operator import (
     apply_plan,
     operator_name,
     parse_runs,
+    parse_subruns,
     plan_action,
     unknown_label_error,
 )
@@ -38,6 +39,13 @@ StatusOpt = Annotated[
 ]
 RunsOpt = Annotated[
     str | None, typer.Option("--runs", metavar="A-B", help="Run range A-B (inclusive).")
+]
+SubrunsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--subruns", metavar="A-B",
+        help="Sub-run range A-B (inclusive), e.g. 0-2 for the first three sub-runs of each run.",
+    ),
 ]
 YesOpt = Annotated[
     bool, typer.Option("--yes", help=f"Confirm an action on more than {CONFIRM_ABOVE} jobs.")
@@ -71,6 +79,7 @@ def retry(
     module: ModuleOpt = None,
     status: StatusOpt = None,
     runs: RunsOpt = None,
+    subruns: SubrunsOpt = None,
     yes: YesOpt = False,
     dry_run: DryOpt = False,
     db: DbOpt = None,
@@ -78,7 +87,7 @@ def retry(
     output_format: FormatOption = TextOrJson.text,
 ) -> None:
     """Put failed (or cancelled) jobs back to waiting, with a fresh attempt budget."""
-    _run("retry", label, module, status, runs, yes, dry_run, db, repo, output_format)
+    _run("retry", label, module, status, (runs, subruns), yes, dry_run, db, repo, output_format)
 
 
 def cancel(
@@ -86,6 +95,7 @@ def cancel(
     module: ModuleOpt = None,
     status: StatusOpt = None,
     runs: RunsOpt = None,
+    subruns: SubrunsOpt = None,
     yes: YesOpt = False,
     dry_run: DryOpt = False,
     db: DbOpt = None,
@@ -93,7 +103,7 @@ def cancel(
     output_format: FormatOption = TextOrJson.text,
 ) -> None:
     """Cancel jobs; running ones are stopped by their site's next cycle."""
-    _run("cancel", label, module, status, runs, yes, dry_run, db, repo, output_format)
+    _run("cancel", label, module, status, (runs, subruns), yes, dry_run, db, repo, output_format)
 
 
 def _run(
@@ -101,18 +111,25 @@ def _run(
     label: str | None,
     module: str | None,
     status: list[str] | None,
-    runs: str | None,
+    ranges: tuple[str | None, str | None],
     yes: bool,
     dry_run: bool,
     db: str | None,
     repo: Path,
     output_format: TextOrJson,
 ) -> None:
+    runs, subruns = ranges
     # An empty value is a slip (an unset shell variable), never "every job".
-    for flag, value in (("--label", label), ("--module", module), ("--runs", runs)):
+    for flag, value in (
+        ("--label", label), ("--module", module), ("--runs", runs), ("--subruns", subruns)
+    ):
         if value is not None and not value.strip():
             raise typer.BadParameter("must not be empty", param_hint=flag)
-    selector = Selector(label, module, job_statuses(status), parse_runs(runs) if runs else None)
+    selector = Selector(
+        label, module, job_statuses(status),
+        parse_runs(runs) if runs else None,
+        parse_subruns(subruns) if subruns else None,
+    )
     store = open_store(db, repo)
     try:
         if label is not None:

@@ -1,13 +1,17 @@
 """Execute a plan against a store: create, update and cancel job documents.
 
-Creating follows DESIGN.md invariant 1. Fast path: one `jobs_by_module_run` range
-read per module gives the passes already taken; each new job gets the first free
-pass of its (module, run) and the jobs are created in bulk. A bulk conflict means
-the pass was taken meanwhile: the document there is read, and if it holds the same
-slot of the same campaign (another reconciler created it) the job already exists;
-otherwise the next pass is tried, one compare-and-set at a time. Jobs of our
-campaign that the module read shows but the plan's observation missed (created in
-between by a concurrent reconciler) are read first, so they are never created again.
+Creating follows DESIGN.md invariant 1. A *group* is the jobs of one run in one
+campaign entry: its sub-runs, which share one pass. Fast path: one
+`jobs_by_module_run` range read per module gives the passes already taken and the
+pass a group already holds. A new group claims the first free pass of its
+(module, run) with its lowest sub-run (one bulk write of every group's claim), then
+its other sub-runs are created at that pass in bulk. A claim that conflicts is read:
+if the document there holds the same slot of the same campaign (another reconciler
+created it) the group holds that pass; otherwise the next pass is tried, one
+compare-and-set at a time. Only the claim moves between passes, so a group never
+ends up split over two passes. Jobs of our campaign that the module read shows but
+the plan's observation missed (created in between by a concurrent reconciler) are
+read first, so they are never created again.
 
 Updates and cancels re-read each document and compare-and-set it, so a job that a
 site reserved meanwhile is left alone. Nothing is ever deleted.
@@ -46,10 +50,11 @@ class ApplyResult:
 def job_document(job: DesiredJob, pass_: int, now: str) -> Doc:
     entry = job.entry
     return {
-        "_id": job_id(entry.module, job.run, pass_),
+        "_id": job_id(entry.module, job.run, job.subrun, pass_),
         "type": "job",
         "module": entry.module,
         "run": job.run,
+        "subrun": job.subrun,
         "pass": pass_,
         "campaign": entry.campaign,
         "entry_key": entry.entry_key,
@@ -89,6 +94,36 @@ def _same_slot(doc: Doc, job: DesiredJob) -> bool:
     )
 
 
+def _group_of(job: DesiredJob) -> tuple[str, str, int]:
+    """The jobs sharing one pass: one run of one campaign entry."""
+    return (job.campaign, job.entry.entry_key, job.run)
+
+
+class _Taken:
+    """Per run of one module: the passes taken, and the pass each group holds."""
+
+    def __init__(self) -> None:
+        self.passes: dict[int, set[int]] = defaultdict(set)
+        self.holders: dict[tuple[int, tuple[str, str]], int] = {}
+
+    def add(self, run: int, pass_: int, owner: tuple[str, str]) -> None:
+        self.passes[run].add(pass_)
+        current = self.holders.get((run, owner))
+        if current is None or pass_ < current:
+            self.holders[(run, owner)] = pass_
+
+    def held_by(self, run: int, owner: tuple[str, str]) -> int | None:
+        return self.holders.get((run, owner))
+
+    def claim_first_free(self, run: int, owner: tuple[str, str]) -> int:
+        taken = self.passes[run]
+        pass_ = 1
+        while pass_ in taken:
+            pass_ += 1
+        self.add(run, pass_, owner)
+        return pass_
+
+
 def _slot_of(doc: Doc) -> tuple[Any, ...]:
     return (doc.get("campaign"), doc.get("entry_key"), doc.get("run"), doc.get("index"))
 
@@ -121,22 +156,22 @@ class _Applier:
 
     # -- create ---------------------------------------------------------------------
 
-    def read_taken(self, module: str, creating: set[str]) -> tuple[dict[int, set[int]], list[str]]:
-        """Passes taken per run of a module, and ids of our campaigns' jobs the plan missed."""
+    def read_taken(self, module: str, creating: set[str]) -> tuple[_Taken, list[str]]:
+        """Passes taken per run of a module (and which group holds each), and ids of
+        our campaigns' jobs the plan missed."""
         rows = self.store.view(BY_MODULE_RUN, startkey=[module], endkey=[module, {}],
                                reduce=False)
-        taken: dict[int, set[int]] = defaultdict(set)
+        taken = _Taken()
         unseen: list[str] = []
         for row in rows:
-            _, run, pass_ = row.key
-            taken[int(run)].add(int(pass_))
-            if row.value in creating and row.id not in self.known_ids:
+            run, pass_ = int(row.key[1]), int(row.key[2])
+            owner = row.value if isinstance(row.value, list) else [row.value, None]
+            taken.add(run, pass_, (str(owner[0]), str(owner[1])))
+            if owner[0] in creating and row.id not in self.known_ids:
                 unseen.append(str(row.id))
         return taken, unseen
 
-    def create_module(
-        self, jobs: list[DesiredJob], taken: dict[int, set[int]], unseen: list[str]
-    ) -> None:
+    def create_module(self, jobs: list[DesiredJob], taken: _Taken, unseen: list[str]) -> None:
         if unseen:
             present = {_slot_of(doc) for doc in self._get_many(unseen)}
             before = len(jobs)
@@ -144,16 +179,33 @@ class _Applier:
                     not in present]
             self.counts["already_present"] += before - len(jobs)
             self._tick(before - len(jobs))
+        groups: dict[tuple[str, str, int], list[DesiredJob]] = defaultdict(list)
+        for job in jobs:
+            groups[_group_of(job)].append(job)
+        passes: dict[tuple[str, str, int], int] = {}
+        claims: list[DesiredJob] = []
+        for key, members in groups.items():
+            members.sort(key=lambda j: j.subrun)
+            held = taken.held_by(key[2], (key[0], key[1]))
+            if held is not None:
+                passes[key] = held
+            else:
+                passes[key] = taken.claim_first_free(key[2], (key[0], key[1]))
+                claims.append(members[0])
+        # The claims first: a group's pass is settled before any other sub-run is written.
+        self._create_bulk(claims, passes, claim=True)
+        claimed = {id(job) for job in claims}
+        rest = [job for members in groups.values() for job in members if id(job) not in claimed]
+        self._create_bulk(rest, passes, claim=False)
+
+    def _create_bulk(
+        self, jobs: list[DesiredJob], passes: dict[tuple[str, str, int], int], *, claim: bool
+    ) -> None:
         now = now_iso()
         docs: list[Doc] = []
         by_id: dict[str, DesiredJob] = {}
         for job in jobs:
-            passes = taken[job.run]
-            pass_ = 1
-            while pass_ in passes:
-                pass_ += 1
-            passes.add(pass_)
-            doc = job_document(job, pass_, now)
+            doc = job_document(job, passes[_group_of(job)], now)
             docs.append(doc)
             by_id[doc["_id"]] = job
         for chunk in _chunks(docs):
@@ -161,32 +213,45 @@ class _Applier:
             lost = [r.id for r in results if not r.ok]
             self.counts["created"] += len(chunk) - len(lost)
             if lost:
-                self._resolve_conflicts([by_id[i] for i in lost], lost)
+                self._resolve_conflicts([by_id[i] for i in lost], lost, passes, claim)
             self._tick(len(chunk))
             crash_point("mid-apply")
 
-    def _resolve_conflicts(self, jobs: list[DesiredJob], ids: list[str]) -> None:
+    def _resolve_conflicts(
+        self,
+        jobs: list[DesiredJob],
+        ids: list[str],
+        passes: dict[tuple[str, str, int], int],
+        claim: bool,
+    ) -> None:
         existing = {doc["_id"]: doc for doc in self._get_many(ids)}
         for job, doc_id in zip(jobs, ids, strict=True):
             holder = existing.get(doc_id)
             if holder is not None and _same_slot(holder, job):
                 self.counts["already_present"] += 1
                 continue
-            # Taken by another job: try the next pass. Absent: the write failed for
-            # another reason, so the same pass is tried again.
-            pass_ = int(doc_id.rsplit(":p", 1)[1])
-            self._create_one(job, pass_ + 1 if holder is not None else pass_)
+            pass_ = passes[_group_of(job)]
+            if not claim and holder is not None:
+                # The group's pass is ours (its claim is there), yet this sub-run's id
+                # holds another job: written by something that skipped the claim.
+                self.counts["skipped"] += 1
+                continue
+            # A claim taken by another group: try the next pass. Absent: the write
+            # failed for another reason, so the same pass is tried again.
+            passes[_group_of(job)] = self._create_one(
+                job, pass_ + 1 if holder is not None else pass_
+            )
 
-    def _create_one(self, job: DesiredJob, pass_: int) -> None:
-        """Compare-and-set up the passes until the job is created or found."""
+    def _create_one(self, job: DesiredJob, pass_: int) -> int:
+        """Compare-and-set up the passes until the job is created or found; its pass."""
         while True:
             result = self.store.create(job_document(job, pass_, now_iso()))
             if result.created:
                 self.counts["created"] += 1
-                return
+                return pass_
             if _same_slot(result.doc, job):
                 self.counts["already_present"] += 1
-                return
+                return pass_
             pass_ += 1
 
     # -- update and cancel ----------------------------------------------------------

@@ -2,10 +2,12 @@
 
 A job's identity inside its campaign is its *slot*: (entry key, run, index).
 For generic modes (number, time) the run is the job number 0..N-1 within the entry
-and the index equals it; for run-list modes (run, run_number) the run is the listed
-detector run and the index counts the jobs of that run within the entry (always 0 in
-run mode). So adding or removing a run touches only that run's jobs, and changing a
-count adds or removes jobs at the end of the entry (DESIGN.md invariant 3).
+and the index equals it (sub-run 0); for run-list modes (run, run_number) the run is
+the listed detector run and the index counts the jobs of that run within the entry:
+it is the job's sub-run (always 0 in run mode). The sub-runs of one run in one entry
+share one pass (reconciler.enqueue.apply). So adding or removing a run touches only
+that run's jobs, and changing a count adds or removes jobs at the end of the entry
+(DESIGN.md invariant 3).
 
 Everything an entry's jobs share lives once in an `EntrySpec`; a `DesiredJob` only
 adds what differs per job, which keeps a million desired jobs well under 1 GB.
@@ -68,6 +70,11 @@ class DesiredJob:
         return (self.entry.entry_key, self.run, self.index)
 
     @property
+    def subrun(self) -> int:
+        """Sub-run: the job's index among its run's jobs in run-list modes, else 0."""
+        return self.index if self.entry.event_mode in RUN_LIST_MODES else 0
+
+    @property
     def campaign(self) -> str:
         return self.entry.campaign
 
@@ -88,6 +95,9 @@ class DesiredCampaign:
     entries: tuple[EntrySpec, ...]
     jobs: tuple[DesiredJob, ...]
     commit: str | None
+
+
+RUN_LIST_MODES = ("run", "run_number")
 
 
 class ExpansionError(McprodError):

@@ -1,6 +1,6 @@
 """The per-attempt job script: set up RAT, run the macro, stage the outputs out.
 
-`prepare_attempt` writes, into `<work root>/jobs/<Module>/r<run>_p<pass>/a<attempt>/`:
+`prepare_attempt` writes, into `<work root>/jobs/<Module>/r<run>_s<sub>_p<pass>/a<attempt>/`:
 
     job.sh       the script the backend runs (bash, meant to be read by a site admin)
     job.mac      the macro as rendered (also embedded in job.sh)
@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.backends.base import SubmitSpec
+from reconciler.documents import output_stem as job_output_stem
 from reconciler.errors import McprodError
 from reconciler.job.storage import output_url
 from reconciler.model import Site
@@ -72,7 +73,8 @@ class AttemptFiles:
 
 def attempt_dir(work_root: Path, job: Mapping[str, Any], attempt: int | None = None) -> Path:
     number = job.get("attempt") if attempt is None else attempt
-    return work_root / "jobs" / str(job["module"]) / f"r{job['run']}_p{job['pass']}" / f"a{number}"
+    folder = f"r{job['run']}_s{job.get('subrun') or 0}_p{job['pass']}"
+    return work_root / "jobs" / str(job["module"]) / folder / f"a{number}"
 
 
 def attempt_files(
@@ -124,7 +126,10 @@ def check_template_value(name: str, value: object) -> str:
 
 
 def output_stem(job: Mapping[str, Any]) -> str:
-    return f"{job['module']}_r{job['run']}_s0_p{job['pass']}"
+    """`<Module>_r<run>_s<subrun>_p<pass>`, the legacy output name."""
+    return job_output_stem(
+        str(job["module"]), int(job["run"]), int(job.get("subrun") or 0), int(job["pass"])
+    )
 
 
 def output_file_name(job: Mapping[str, Any], data_type: str) -> str:

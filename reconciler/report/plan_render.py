@@ -193,7 +193,8 @@ def plan_as_json(summary: PlanSummary, plan: Plan) -> dict[str, Any]:
         "actions": [
             *(
                 {"action": "create", "campaign": a.campaign, "module": a.module,
-                 "entry_key": a.job.entry.entry_key, "run": a.job.run, "index": a.job.index,
+                 "entry_key": a.job.entry.entry_key, "run": a.job.run, "subrun": a.job.subrun,
+                 "index": a.job.index,
                  "events": a.job.events, "duration_s": a.job.entry.duration_s,
                  "priority": a.job.entry.priority}
                 for a in plan.creates

@@ -112,12 +112,14 @@ def judge_outputs(job: Mapping[str, Any], files: Sequence[CardFile], verify: Ver
 
 def data_document(job: Mapping[str, Any], data_type: str, files: list[Doc]) -> Doc:
     module, run, pass_ = str(job["module"]), int(job["run"]), int(job["pass"])
+    subrun = int(job.get("subrun") or 0)
     return {
-        "_id": data_id(data_type, module, run, pass_),
+        "_id": data_id(data_type, module, run, subrun, pass_),
         "type": "data",
         "data_type": data_type,
         "module": module,
         "run": run,
+        "subrun": subrun,
         "pass": pass_,
         "campaign": job.get("campaign"),
         "labels": list(job.get("labels") or [job.get("campaign")]),

@@ -120,13 +120,17 @@ VIEWS: tuple[ViewSpec, ...] = (
     ),
     ViewSpec(
         "jobs_by_campaign", "job", array(f("campaign"), f("entry_key"), f("index")),
-        obj("status", "priority", "paused", "module", "run", "pass"),
+        obj("status", "priority", "paused", "module", "run", "subrun", "pass"),
     ),
     ViewSpec(
         "jobs_by_campaign_module_status", "job",
         array(f("campaign"), f("module"), f("status")), const(1), reduce="_count",
     ),
-    ViewSpec("jobs_by_module_run", "job", array(f("module"), f("run"), f("pass")), f("campaign")),
+    ViewSpec(
+        "jobs_by_module_run", "job", array(f("module"), f("run"), f("pass"), f("subrun")),
+        array(f("campaign"), f("entry_key")),
+        doc="passes taken per (module, run), and the campaign entry holding each",
+    ),
     ViewSpec(
         "waiting_jobs", "job", array(neg("priority"), f("created_at"), DOC_ID), f("rat_version"),
         conditions=(equals("status", "waiting"), falsy("paused")),
@@ -149,11 +153,13 @@ VIEWS: tuple[ViewSpec, ...] = (
         doc="a site's cancelled jobs whose batch job it still has to stop",
     ),
     ViewSpec(
-        "data_by_label", "data", array(LABEL, f("module"), f("run"), f("pass")), f("data_type"),
+        "data_by_label", "data", array(LABEL, f("module"), f("run"), f("pass"), f("subrun")),
+        f("data_type"),
         per_label=True,
     ),
     ViewSpec(
-        "exactly_by_label", "job", array(LABEL, f("module"), f("run"), f("pass")), const(None),
+        "exactly_by_label", "job",
+        array(LABEL, f("module"), f("run"), f("pass"), f("subrun")), const(None),
         per_label=True,
     ),
     ViewSpec(

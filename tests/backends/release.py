@@ -47,10 +47,11 @@ def make_site(storage: Path, version: str = "7.0.8", backend: str = "local") -> 
 
 def make_job(run: int = 101, attempt: int = 1, **changes: Any) -> dict[str, Any]:
     job: dict[str, Any] = {
-        "_id": job_id("WaterBi214", run, 1),
+        "_id": job_id("WaterBi214", run, 0, 1),
         "type": "job",
         "module": "WaterBi214",
         "run": run,
+        "subrun": 0,
         "pass": 1,
         "campaign": "water-v2",
         "labels": ["water-v2"],

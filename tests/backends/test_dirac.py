@@ -132,7 +132,7 @@ def fake_dirac(bin_dir: Path, log: Path) -> None:
         "dirac-wms-select-jobs": 'printf "==> Selected 2 jobs with conditions: x\\n776,777\\n"',
         "dirac-wms-job-attributes": (
             "echo \"{'JobID': '776', 'JobName': 'other'}\"; "
-            "echo \"{'JobID': '777', 'JobName': 'job:M:r1:p1.a1'}\""
+            "echo \"{'JobID': '777', 'JobName': 'job:M:r1:s0:p1.a1'}\""
         ),
         "dirac-wms-job-kill": 'echo "ERROR: 777: job is in a final state" >&2; exit 3',
     }
@@ -155,14 +155,14 @@ def test_the_adapter_drives_the_dirac_commands(tmp_path: Path) -> None:
     log = tmp_path / "calls.log"
     fake_dirac(tmp_path / "bin", log)
     backend = dirac_backend(tmp_path, tmp_path / "bin")
-    spec = write_script(tmp_path / "job", "job:M:r1:p1.a1", "true")
+    spec = write_script(tmp_path / "job", "job:M:r1:s0:p1.a1", "true")
     assert backend.submit(spec) == "777"
     assert backend.states(["777", "778"]) == {
         "777": BackendState("completed"),
         "778": BackendState("unknown", reason="the backend does not know this job"),
     }
-    assert backend.find_by_names(["job:M:r1:p1.a1", "job:M:r2:p1.a1"]) == {
-        "job:M:r1:p1.a1": "777"
+    assert backend.find_by_names(["job:M:r1:s0:p1.a1", "job:M:r2:s0:p1.a1"]) == {
+        "job:M:r1:s0:p1.a1": "777"
     }
     with pytest.raises(BackendError) as refused:
         backend.cancel("777")

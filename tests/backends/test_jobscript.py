@@ -103,7 +103,7 @@ def test_a_rendered_script_runs_and_its_return_card_checks_out(tmp_path: Path) -
                           check=False)
     assert done.returncode == 0, done.stderr
     card = read_return_card(return_card_path(tmp_path / "work", job))
-    assert card.job_id == "job:WaterBi214:r101:p1"
+    assert card.job_id == "job:WaterBi214:r101:s0:p1"
     assert card.attempt == 1
     assert [(f.name, f.data_type) for f in card.files] == [
         ("WaterBi214_r101_s0_p1.root", "ratds"),
@@ -127,7 +127,7 @@ def test_a_failing_rat_leaves_no_card_and_fails_the_job(tmp_path: Path) -> None:
     files = prepare_attempt(job, site=make_site(tmp_path / "storage"), version_env=str(env),
                             work_root=tmp_path / "work")
     backend = create_backend(BackendConfig("local"), BackendContext("here", tmp_path / "work"))
-    backend_id = backend.submit(files.spec("job:WaterBi214:r101:p1.a1"))
+    backend_id = backend.submit(files.spec("job:WaterBi214:r101:s0:p1.a1"))
     state = wait_for_state(backend, backend_id, is_finished)
     assert state == BackendState("failed", 3, "exit code 3")
     assert not files.return_card.exists()

@@ -42,7 +42,7 @@ def hold(folder: Path) -> str:
 
 def test_a_job_runs_and_completes_with_its_logs(tmp_path: Path) -> None:
     backend = make_backend(tmp_path / "work")
-    spec = write_script(tmp_path / "a", "job:M:r1:p1.a1",
+    spec = write_script(tmp_path / "a", "job:M:r1:s0:p1.a1",
                         f"echo hello; echo oops >&2; {hold(tmp_path)}")
     backend_id = backend.submit(spec)
     assert backend_id == "1"
@@ -55,7 +55,7 @@ def test_a_job_runs_and_completes_with_its_logs(tmp_path: Path) -> None:
 
 def test_exit_3_is_failed_with_the_exit_code(tmp_path: Path) -> None:
     backend = make_backend(tmp_path / "work")
-    backend_id = backend.submit(write_script(tmp_path, "job:M:r2:p1.a1", "exit 3"))
+    backend_id = backend.submit(write_script(tmp_path, "job:M:r2:s0:p1.a1", "exit 3"))
     assert wait_for_state(backend, backend_id, is_finished) == BackendState(
         "failed", 3, "exit code 3"
     )
@@ -63,7 +63,7 @@ def test_exit_3_is_failed_with_the_exit_code(tmp_path: Path) -> None:
 
 def test_cancel_stops_the_whole_process_group(tmp_path: Path) -> None:
     backend = make_backend(tmp_path / "work")
-    backend_id = backend.submit(write_script(tmp_path, "job:M:r3:p1.a1", hold(tmp_path)))
+    backend_id = backend.submit(write_script(tmp_path, "job:M:r3:s0:p1.a1", hold(tmp_path)))
     wait_for_state(backend, backend_id, is_running)
     child = wait_for_file(tmp_path / "child.pid")
     backend.cancel(backend_id)
@@ -76,7 +76,7 @@ def test_cancel_stops_the_whole_process_group(tmp_path: Path) -> None:
 
 def test_at_most_max_running_at_once(tmp_path: Path) -> None:
     backend = make_backend(tmp_path / "work", max_running=1)
-    ids = [backend.submit(write_script(tmp_path / str(i), f"job:M:r{i}:p1.a1", hold(tmp_path)))
+    ids = [backend.submit(write_script(tmp_path / str(i), f"job:M:r{i}:s0:p1.a1", hold(tmp_path)))
            for i in range(3)]
     wait_for_state(backend, ids[0], is_running)
     assert [s.state for s in backend.states(ids).values()] == ["running", "pending", "pending"]
@@ -92,18 +92,18 @@ def test_at_most_max_running_at_once(tmp_path: Path) -> None:
 
 def test_a_restarted_reconciler_finds_its_jobs(tmp_path: Path) -> None:
     first = make_backend(tmp_path / "work")
-    running = first.submit(write_script(tmp_path / "a", "job:M:r4:p1.a1", hold(tmp_path)))
-    done = first.submit(write_script(tmp_path / "b", "job:M:r5:p1.a1", "exit 0"))
+    running = first.submit(write_script(tmp_path / "a", "job:M:r4:s0:p1.a1", hold(tmp_path)))
+    done = first.submit(write_script(tmp_path / "b", "job:M:r5:s0:p1.a1", "exit 0"))
     wait_for_state(first, running, is_running)
     wait_for_state(first, done, is_finished)
     del first
 
     again = make_backend(tmp_path / "work")
-    assert again.find_by_names(["job:M:r4:p1.a1", "job:M:r5:p1.a1", "job:M:r6:p1.a1"]) == {
-        "job:M:r4:p1.a1": running,
-        "job:M:r5:p1.a1": done,
+    assert again.find_by_names(["job:M:r4:s0:p1.a1", "job:M:r5:s0:p1.a1", "job:M:r6:s0:p1.a1"]) == {
+        "job:M:r4:s0:p1.a1": running,
+        "job:M:r5:s0:p1.a1": done,
     }
-    assert again.find_by_name("job:M:r6:p1.a1") is None
+    assert again.find_by_name("job:M:r6:s0:p1.a1") is None
     assert again.states([running, done, "99"]) == {
         running: BackendState("running"),
         done: BackendState("completed", 0),
@@ -115,7 +115,7 @@ def test_a_restarted_reconciler_finds_its_jobs(tmp_path: Path) -> None:
 
 def test_a_job_killed_outright_is_failed_not_running(tmp_path: Path) -> None:
     backend = make_backend(tmp_path / "work")
-    backend_id = backend.submit(write_script(tmp_path, "job:M:r7:p1.a1", hold(tmp_path)))
+    backend_id = backend.submit(write_script(tmp_path, "job:M:r7:s0:p1.a1", hold(tmp_path)))
     wait_for_state(backend, backend_id, is_running)
     pid = int((tmp_path / "work/local-backend/jobs" / backend_id / "pid").read_text().split()[0])
     os.killpg(pid, signal.SIGKILL)  # wrapper included: nobody writes an exit code
@@ -125,7 +125,7 @@ def test_a_job_killed_outright_is_failed_not_running(tmp_path: Path) -> None:
 
 
 def test_two_reconcilers_submitting_at_once_get_distinct_ids(tmp_path: Path) -> None:
-    specs = [write_script(tmp_path / str(i), f"job:M:r{i}:p1.a1", "true") for i in range(20)]
+    specs = [write_script(tmp_path / str(i), f"job:M:r{i}:s0:p1.a1", "true") for i in range(20)]
 
     def submit_half(half: int) -> list[str]:
         backend = make_backend(tmp_path / "work", max_running=20)
@@ -142,7 +142,7 @@ def test_two_reconcilers_submitting_at_once_get_distinct_ids(tmp_path: Path) -> 
 
 def test_a_script_that_cannot_run_is_refused_at_submit(tmp_path: Path) -> None:
     backend = make_backend(tmp_path / "work")
-    spec = write_script(tmp_path, "job:M:r8:p1.a1", "true")
+    spec = write_script(tmp_path, "job:M:r8:s0:p1.a1", "true")
     spec.script.chmod(0o644)
     [result] = backend.submit_many([spec])
     assert result.backend_id is None

@@ -49,7 +49,9 @@ def test_a_job_runs_and_completes_with_its_logs(
     slurm_cluster: SlurmCluster, tmp_path: Path
 ) -> None:
     backend = make_backend(slurm_cluster, tmp_path)
-    spec = write_script(tmp_path, "job:M:r1:p1.a1", f"echo hello; echo oops >&2; {hold(tmp_path)}")
+    spec = write_script(
+        tmp_path, "job:M:r1:s0:p1.a1", f"echo hello; echo oops >&2; {hold(tmp_path)}"
+    )
     backend_id = backend.submit(spec)
     wait_for_state(backend, backend_id, is_running)
     (tmp_path / "release").touch()
@@ -61,14 +63,14 @@ def test_a_job_runs_and_completes_with_its_logs(
 
 def test_exit_3_is_failed_with_the_exit_code(slurm_cluster: SlurmCluster, tmp_path: Path) -> None:
     backend = make_backend(slurm_cluster, tmp_path)
-    backend_id = backend.submit(write_script(tmp_path, "job:M:r2:p1.a1", "exit 3"))
+    backend_id = backend.submit(write_script(tmp_path, "job:M:r2:s0:p1.a1", "exit 3"))
     state = wait_for_state(backend, backend_id, is_finished)
     assert state == BackendState("failed", 3, "slurm FAILED, exit code 3")
 
 
 def test_cancel_a_running_job(slurm_cluster: SlurmCluster, tmp_path: Path) -> None:
     backend = make_backend(slurm_cluster, tmp_path)
-    backend_id = backend.submit(write_script(tmp_path, "job:M:r3:p1.a1", hold(tmp_path)))
+    backend_id = backend.submit(write_script(tmp_path, "job:M:r3:s0:p1.a1", hold(tmp_path)))
     wait_for_state(backend, backend_id, is_running)
     backend.cancel(backend_id)
     state = wait_for_state(backend, backend_id, is_finished)
@@ -79,10 +81,12 @@ def test_cancel_a_running_job(slurm_cluster: SlurmCluster, tmp_path: Path) -> No
 
 def test_find_by_name_for_recovery(slurm_cluster: SlurmCluster, tmp_path: Path) -> None:
     backend = make_backend(slurm_cluster, tmp_path)
-    backend_id = backend.submit(write_script(tmp_path, "job:M:r4:p1.a1", "true"))
-    assert backend.find_by_name("job:M:r4:p1.a1") == backend_id
-    assert backend.find_by_name("job:M:r4:p1.a2") is None
-    assert backend.find_by_names(["job:M:r4:p1.a1", "nothing"]) == {"job:M:r4:p1.a1": backend_id}
+    backend_id = backend.submit(write_script(tmp_path, "job:M:r4:s0:p1.a1", "true"))
+    assert backend.find_by_name("job:M:r4:s0:p1.a1") == backend_id
+    assert backend.find_by_name("job:M:r4:s0:p1.a2") is None
+    assert backend.find_by_names(["job:M:r4:s0:p1.a1", "nothing"]) == {
+        "job:M:r4:s0:p1.a1": backend_id
+    }
 
 
 def test_unknown_ids_are_unknown(slurm_cluster: SlurmCluster, tmp_path: Path) -> None:
@@ -105,7 +109,7 @@ def test_finished_jobs_slurm_forgot_come_from_the_jobcomp_file(
     slurm_cluster: SlurmCluster, tmp_path: Path
 ) -> None:
     backend = make_backend(slurm_cluster, tmp_path)
-    backend_id = backend.submit(write_script(tmp_path, "job:M:r5:p1.a1", "exit 7"))
+    backend_id = backend.submit(write_script(tmp_path, "job:M:r5:s0:p1.a1", "exit 7"))
     live = wait_for_state(backend, backend_id, is_finished)
     line = wait_for_jobcomp_line(slurm_cluster.jobcomp, backend_id)
     # Slurm keeps jobs for MinJobAge (an hour here): give the real line an id it never had.
@@ -114,7 +118,7 @@ def test_finished_jobs_slurm_forgot_come_from_the_jobcomp_file(
     reader = make_backend(slurm_cluster, tmp_path, jobcomp=str(forgotten))
     assert reader.states(["900001"]) == {"900001": live}
     assert live == BackendState("failed", 7, "slurm FAILED, exit code 7")
-    assert reader.find_by_name("job:M:r5:p1.a1") == backend_id  # squeue still has it
+    assert reader.find_by_name("job:M:r5:s0:p1.a1") == backend_id  # squeue still has it
 
 
 def wait_for_jobcomp_line(path: Path, backend_id: str) -> str:
@@ -147,7 +151,7 @@ def test_controller_restart_in_the_middle(
     slurm_cluster: SlurmCluster, tmp_path: Path, squeue: str, message: str
 ) -> None:
     backend = make_backend(slurm_cluster, tmp_path, squeue=squeue)
-    backend_id = backend.submit(write_script(tmp_path, "job:M:r6:p1.a1", hold(tmp_path)))
+    backend_id = backend.submit(write_script(tmp_path, "job:M:r6:s0:p1.a1", hold(tmp_path)))
     wait_for_state(backend, backend_id, is_running)
     slurm_cluster.stop_controller()
     try:
@@ -191,11 +195,11 @@ def test_a_refused_submission_names_command_exit_code_and_stderr(
     slurm_cluster: SlurmCluster, tmp_path: Path
 ) -> None:
     backend = make_backend(slurm_cluster, tmp_path, partition="nosuchpartition")
-    spec = write_script(tmp_path, "job:M:r7:p1.a1", "true")
+    spec = write_script(tmp_path, "job:M:r7:s0:p1.a1", "true")
     with pytest.raises(BackendError) as refused:
         backend.submit(spec)
     assert str(refused.value) == (
-        f"sbatch --parsable --job-name=job:M:r7:p1.a1 --chdir={tmp_path} "
+        f"sbatch --parsable --job-name=job:M:r7:s0:p1.a1 --chdir={tmp_path} "
         f"--output={spec.stdout} --error={spec.stderr} --partition=nosuchpartition "
         f"{spec.script}: exit code 1: "
         "sbatch: error: invalid partition specified: nosuchpartition | "
@@ -207,7 +211,9 @@ def test_submit_many_one_by_one_gives_one_id_per_job_in_order(
     slurm_cluster: SlurmCluster, tmp_path: Path
 ) -> None:
     backend = make_backend(slurm_cluster, tmp_path, array_size=0)
-    specs = [write_script(tmp_path / str(i), f"job:M:r{100 + i}:p1.a1", "true") for i in range(20)]
+    specs = [
+        write_script(tmp_path / str(i), f"job:M:r{100 + i}:s0:p1.a1", "true") for i in range(20)
+    ]
     results = backend.submit_many(specs)
     assert [r.name for r in results] == [s.name for s in specs]
     assert all(r.error is None for r in results)
@@ -227,14 +233,14 @@ def test_array_range_strings() -> None:
 def test_submit_many_as_job_arrays(slurm_cluster: SlurmCluster, tmp_path: Path) -> None:
     backend = make_backend(slurm_cluster, tmp_path, array_size=5)
     bodies = ["echo $((6 * 7))", "exit 3", hold(tmp_path), "true", "true", "true", "true"]
-    specs = [write_script(tmp_path / str(i), f"job:A:r{i}:p1.a1", body)
+    specs = [write_script(tmp_path / str(i), f"job:A:r{i}:s0:p1.a1", body)
              for i, body in enumerate(bodies)]
     results = backend.submit_many(specs)
     ids = [str(r.backend_id) for r in results]
     assert all(r.error is None for r in results)
     first, second = ids[0].split("_")[0], ids[5].split("_")[0]
     assert ids == [f"{first}_{t}" for t in range(5)] + [f"{second}_0", f"{second}_1"]
-    assert backend.find_by_names([s.name for s in specs] + ["job:A:r9:p1.a1"]) == {
+    assert backend.find_by_names([s.name for s in specs] + ["job:A:r9:s0:p1.a1"]) == {
         s.name: i for s, i in zip(specs, ids, strict=True)
     }
     wait_for_state(backend, ids[2], is_running)
@@ -270,7 +276,7 @@ def test_a_refused_array_reports_the_error_for_each_job(
     slurm_cluster: SlurmCluster, tmp_path: Path
 ) -> None:
     backend = make_backend(slurm_cluster, tmp_path, partition="nosuchpartition")
-    specs = [write_script(tmp_path / str(i), f"job:A:r{i}:p2.a1", "true") for i in range(3)]
+    specs = [write_script(tmp_path / str(i), f"job:A:r{i}:s0:p2.a1", "true") for i in range(3)]
     results = backend.submit_many(specs)
     assert [r.backend_id for r in results] == [None, None, None]
     assert all(str(r.error).endswith(

@@ -81,7 +81,7 @@ def test_a_failed_gfal_copy_says_so(tmp_path: Path) -> None:
 
 def test_return_card_round_trip(tmp_path: Path) -> None:
     card = ReturnCard(
-        "job:M:r1:p1", 2, (CardFile("M_r1_s0_p1.root", "ratds", "file:///se/x", 10, "0badcafe"),)
+        "job:M:r1:s0:p1", 2, (CardFile("M_r1_s0_p1.root", "ratds", "file:///se/x", 10, "0badcafe"),)
     )
     write_return_card(tmp_path / "card.json", card)
     assert read_return_card(tmp_path / "card.json") == card

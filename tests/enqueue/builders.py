@@ -78,7 +78,7 @@ def applied(campaigns: Iterable[DesiredCampaign], status: str = "waiting") -> li
             passes[(want.module, want.run)] = p
             jobs.append(
                 ObservedJob(
-                    id=job_id(want.module, want.run, p),
+                    id=job_id(want.module, want.run, want.subrun, p),
                     campaign=want.campaign,
                     entry_key=want.entry.entry_key,
                     index=want.index,

@@ -159,7 +159,7 @@ def test_prune_refusal_exits_1_and_says_what_it_would_do(tmp_path: Path) -> None
     repo.write_campaign("c", campaign_yaml("c", [fewer, MODULES[1]]))
     repo.commit()
     plan = _mcprod(repo, db, "plan", "--prune", "--max-cancel", "1")
-    assert "  withheld cancel job:WaterBi214:r1:p1: beyond the entry's declared count" in (
+    assert "  withheld cancel job:WaterBi214:r1:s0:p1: beyond the entry's declared count" in (
         plan.stdout.splitlines()
     )
     result = _mcprod(repo, db, "reconcile", "--once", "--prune", "--max-cancel", "1")
@@ -181,6 +181,6 @@ def test_removed_campaign_leaves_orphans_that_plan_reports_and_prune_keeps(
     repo.commit("drop c")
     plan = _mcprod(repo, db, "plan", "--prune").stdout.splitlines()
     assert "campaign c (no longer declared: its jobs are orphans)" in plan
-    assert "  orphan job:WaterBi214:r0:p1: waiting, campaign no longer declared" in plan
+    assert "  orphan job:WaterBi214:r0:s0:p1: waiting, campaign no longer declared" in plan
     assert _mcprod(repo, db, "reconcile", "--once", "--prune").returncode == 0
     assert {j["status"] for j in all_jobs(db, repo.root) if j["campaign"] == "c"} == {"waiting"}

@@ -109,7 +109,7 @@ def test_changed_template_orphans_old_entry_cancelled_only_with_prune(
     second = _run(repo, url, prune=True)
     assert second.applied.cancelled == 2
     assert {j["_id"] for j in all_jobs(url, repo.root) if j["status"] == "cancelled"} == {
-        "job:WaterPmtBetagammas:r0:p1", "job:WaterPmtBetagammas:r1:p1"
+        "job:WaterPmtBetagammas:r0:s0:p1", "job:WaterPmtBetagammas:r1:s0:p1"
     }
 
 
@@ -133,7 +133,7 @@ def test_cancelled_campaign_cancels_waiting_but_never_running_jobs(
 ) -> None:
     repo, url = setup
     store = open_store(url, repo.root)
-    running = store.get("job:WaterBi214:r0:p1")
+    running = store.get("job:WaterBi214:r0:s0:p1")
     assert running is not None
     store.update({**running, "status": "running", "site": "local", "backend_id": "7"})
     store.close()
@@ -153,7 +153,7 @@ def test_unchanged_declaration_is_recognised_without_reading_jobs(
     assert again.up_to_date and again.desired_jobs == 3 and again.observed_jobs == 3
     # A job written behind the reconciler's back is only seen by a forced (full) run.
     store = open_store(url, repo.root)
-    doc = store.get("job:WaterBi214:r2:p1")
+    doc = store.get("job:WaterBi214:r2:s0:p1")
     assert doc is not None
     store.update({**doc, "priority": 1})
     store.close()

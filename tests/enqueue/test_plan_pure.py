@@ -55,7 +55,7 @@ def test_count_increase_adds_at_the_end_and_fixes_the_old_remainder() -> None:
     result = plan([_gen(n_ev=125)], observed)
     assert [(c.job.run, c.job.events) for c in result.creates] == [(10, 10), (11, 10), (12, 5)]
     assert [(u.job_id, u.changes) for u in result.updates] == [
-        ("job:Gen:r9:p1", (FieldChange("events", 5, 10),))
+        ("job:Gen:r9:s0:p1", (FieldChange("events", 5, 10),))
     ]
 
 
@@ -63,11 +63,11 @@ def test_count_decrease_reports_surplus_and_prunes_it() -> None:
     observed = applied([_gen(n_ev=100)])
     result = plan([_gen(n_ev=80)], observed)
     assert [(o.job_id, o.reason) for o in result.orphans] == [
-        ("job:Gen:r8:p1", ORPHAN_SURPLUS), ("job:Gen:r9:p1", ORPHAN_SURPLUS)
+        ("job:Gen:r8:s0:p1", ORPHAN_SURPLUS), ("job:Gen:r9:s0:p1", ORPHAN_SURPLUS)
     ]
     assert result.cancels == ()
     pruned = plan([_gen(n_ev=80)], observed, prune=True)
-    assert [c.job_id for c in pruned.cancels] == ["job:Gen:r8:p1", "job:Gen:r9:p1"]
+    assert [c.job_id for c in pruned.cancels] == ["job:Gen:r8:s0:p1", "job:Gen:r9:s0:p1"]
     assert pruned.orphans == ()
 
 
@@ -77,7 +77,7 @@ def test_changed_template_orphans_the_old_entry() -> None:
     result = plan([new], applied([old]))
     assert len(result.creates) == 2
     assert {(o.job_id, o.reason) for o in result.orphans} == {
-        ("job:Templated:r0:p1", ORPHAN_ENTRY), ("job:Templated:r1:p1", ORPHAN_ENTRY)
+        ("job:Templated:r0:s0:p1", ORPHAN_ENTRY), ("job:Templated:r1:s0:p1", ORPHAN_ENTRY)
     }
     assert result.cancels == ()
     pruned = plan([new], applied([old]), prune=True)
@@ -122,7 +122,7 @@ def test_cancelled_campaign_cancels_only_cancellable_jobs_without_prune() -> Non
                 for i, (j, s) in enumerate(zip(observed, statuses, strict=True))]
     result = plan([_gen(state="cancelled")], observed, max_cancel=0)
     assert [c.job_id for c in result.cancels] == [
-        "job:Gen:r0:p1", "job:Gen:r6:p1", "job:Gen:r8:p1", "job:Gen:r9:p1"
+        "job:Gen:r0:s0:p1", "job:Gen:r6:s0:p1", "job:Gen:r8:s0:p1", "job:Gen:r9:s0:p1"
     ]
     assert result.refusal is None
 
@@ -131,7 +131,7 @@ def test_undeclared_campaign_jobs_are_orphans_never_cancelled() -> None:
     old = desired(campaign("old", [entry("Gen", n_ev=20, ev_per_run=10)]))
     result = plan([], applied([old]), prune=True)
     assert [(o.job_id, o.reason) for o in result.orphans] == [
-        ("job:Gen:r0:p1", ORPHAN_UNDECLARED), ("job:Gen:r1:p1", ORPHAN_UNDECLARED)
+        ("job:Gen:r0:s0:p1", ORPHAN_UNDECLARED), ("job:Gen:r1:s0:p1", ORPHAN_UNDECLARED)
     ]
     assert result.is_empty
 
@@ -144,9 +144,9 @@ def test_cancelled_job_keeps_its_slot_and_is_not_recreated() -> None:
 
 def test_live_duplicate_of_a_slot_is_surplus() -> None:
     observed = applied([_gen(n_ev=20)])
-    twin = dataclasses.replace(observed[0], id="job:Gen:r0:p2", pass_=2)
+    twin = dataclasses.replace(observed[0], id="job:Gen:r0:s0:p2", pass_=2)
     result = plan([_gen(n_ev=20)], [*observed, twin])
-    assert [(o.job_id, o.reason) for o in result.orphans] == [("job:Gen:r0:p2", ORPHAN_SURPLUS)]
+    assert [(o.job_id, o.reason) for o in result.orphans] == [("job:Gen:r0:s0:p2", ORPHAN_SURPLUS)]
 
 
 # -- properties ----------------------------------------------------------------

@@ -10,14 +10,14 @@ from reconciler.report.triage import normalise_reason
 from reconciler.site.proxy import ProxyState, proxy_alert
 from reconciler.site.result import SiteCycleResult
 
-DOC = {"_id": "data:ntuple:M:r1:p1", "module": "M", "run": 1, "pass": 1, "data_type": "ntuple"}
+DOC = {"_id": "data:ntuple:M:r1:s0:p1", "module": "M", "run": 1, "pass": 1, "data_type": "ntuple"}
 
 
 def test_reasons_fold_numbers_paths_urls_and_ids() -> None:
     one = ("output check failed: M_r1_s0_p1.root: size 10 on storage, 12 recorded; job"
-           " job:M:r1:p1.a2 (id 4711) at srm://se.example/snoplus/M_r1.root and /work/j/a1/job.err")
+           " job:M:r1:s0:p1.a2 (id 4711) at srm://se.example/snoplus/M_r1.root and /work/j/a1/job.err")
     two = ("output check failed: N_r7_s0_p2.root: size 3 on storage, 99 recorded; job"
-           " job:N:r7:p2.a1 (id 12) at srm://other/x.root and /scratch/b/job.err")
+           " job:N:r7:s0:p2.a1 (id 12) at srm://other/x.root and /scratch/b/job.err")
     assert normalise_reason(one) == normalise_reason(two) == (
         "output check failed: <file>: size N on storage, N recorded; job <job> (id N) at <url>"
         " and <path>"
@@ -34,19 +34,19 @@ def test_untrusted_file_entries_are_refused_with_the_reason() -> None:
     assert isinstance(checked, OutputFile)
     assert (checked.adler32, checked.sub_run, checked.is_ntuple) == ("0a0b0c0d", 0, True)
     assert check_file({**good, "name": "../../etc/passwd"}, DOC) == (
-        "data:ntuple:M:r1:p1: file name '../../etc/passwd' is not a plain file name"
+        "data:ntuple:M:r1:s0:p1: file name '../../etc/passwd' is not a plain file name"
     )
     assert check_file({**good, "module": "a/b"}, DOC) == (
-        "data:ntuple:M:r1:p1: module 'a/b' is not a plain name"
+        "data:ntuple:M:r1:s0:p1: module 'a/b' is not a plain name"
     )
     assert check_file({**good, "url": "javascript:alert(1)"}, DOC) == (
-        "data:ntuple:M:r1:p1: M_r1_s0_p1.ntuple.root: URL 'javascript:alert(1)' has no known"
+        "data:ntuple:M:r1:s0:p1: M_r1_s0_p1.ntuple.root: URL 'javascript:alert(1)' has no known"
         " scheme"
     )
     assert check_file({**good, "size": "5"}, DOC) == (
-        "data:ntuple:M:r1:p1: M_r1_s0_p1.ntuple.root: size '5' is not a byte count"
+        "data:ntuple:M:r1:s0:p1: M_r1_s0_p1.ntuple.root: size '5' is not a byte count"
     )
-    assert check_file("x", DOC) == "data:ntuple:M:r1:p1: a file entry is not an object"
+    assert check_file("x", DOC) == "data:ntuple:M:r1:s0:p1: a file entry is not an object"
 
 
 def _file(run: int, pass_: int, name: str = "f.root") -> OutputFile:

@@ -55,9 +55,9 @@ def test_job_shows_both_attempts_and_outputs(production: Production) -> None:
 
 
 def test_job_that_does_not_exist(production: Production) -> None:
-    done = run_mcprod(["job", "job:Nope:r1:p1", "--repo", str(production.root)])
+    done = run_mcprod(["job", "job:Nope:r1:s0:p1", "--repo", str(production.root)])
     assert (done.returncode, done.stderr) == (
-        1, f"error: job: no document job:Nope:r1:p1 in sqlite://{production.root}/.mcprod/state.db\n"
+        1, f"error: job: no document job:Nope:r1:s0:p1 in sqlite://{production.root}/.mcprod/state.db\n"
     )
 
 

@@ -57,10 +57,11 @@ def campaign(label: str = "water", **changes: Any) -> Campaign:
 
 def job_doc(run: int, **changes: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {
-        "_id": job_id("WaterBi214", run, 1),
+        "_id": job_id("WaterBi214", run, 0, 1),
         "type": "job",
         "module": "WaterBi214",
         "run": run,
+        "subrun": 0,
         "pass": 1,
         "campaign": "water",
         "labels": ["water"],
@@ -84,7 +85,7 @@ def job_doc(run: int, **changes: Any) -> dict[str, Any]:
 
 def add_jobs(store: Store, runs: range, **changes: Any) -> list[dict[str, Any]]:
     store.bulk_create([job_doc(run, **changes) for run in runs])
-    return [d for d in store.get_many([job_id("WaterBi214", r, 1) for r in runs]) if d]
+    return [d for d in store.get_many([job_id("WaterBi214", r, 0, 1) for r in runs]) if d]
 
 
 def adler32_hex(data: bytes) -> str:
@@ -94,7 +95,7 @@ def adler32_hex(data: bytes) -> str:
 def write_outputs(storage: Path, card: Path, job: dict[str, Any], data: bytes = b"events") -> None:
     """What a successful job leaves: both declared outputs on storage and a return card."""
     storage.mkdir(parents=True, exist_ok=True)
-    stem = f"{job['module']}_r{job['run']}_s0_p{job['pass']}"
+    stem = f"{job['module']}_r{job['run']}_s{job.get('subrun', 0)}_p{job['pass']}"
     files = []
     for name in (f"{stem}.root", f"{stem}.ntuple.root"):
         (storage / name).write_bytes(data)

@@ -40,7 +40,7 @@ def site(**changes: Any) -> Site:
 
 def job(run: int = 1, **changes: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {
-        "_id": f"job:WaterBi214:r{run}:p1",
+        "_id": f"job:WaterBi214:r{run}:s0:p1",
         "_rev": "1-a",
         "type": "job",
         "status": "waiting",
@@ -63,15 +63,15 @@ def test_order_is_priority_then_age_and_fills_up_to_max_running() -> None:
     jobs = [job(1), job(2, priority=200), job(3), job(4, priority=200), job(5)]
     selection = select_for_submission(jobs, site(), CAMPAIGNS, active_at_site=0, now=NOW)
     assert [j["_id"] for j in selection.chosen] == [
-        "job:WaterBi214:r2:p1",
-        "job:WaterBi214:r4:p1",
-        "job:WaterBi214:r1:p1",
+        "job:WaterBi214:r2:s0:p1",
+        "job:WaterBi214:r4:s0:p1",
+        "job:WaterBi214:r1:s0:p1",
     ]
 
 
 def test_running_jobs_take_slots() -> None:
     selection = select_for_submission([job(1), job(2)], site(), CAMPAIGNS, 2, NOW)
-    assert [j["_id"] for j in selection.chosen] == ["job:WaterBi214:r1:p1"]
+    assert [j["_id"] for j in selection.chosen] == ["job:WaterBi214:r1:s0:p1"]
     assert select_for_submission([job(1)], site(), CAMPAIGNS, 5, NOW).chosen == ()
 
 
@@ -114,7 +114,7 @@ def test_reserve_then_submit_then_complete_records_the_attempt() -> None:
     assert original["status"] == "waiting" and original["attempts"] == []  # input untouched
     assert reserved["status"] == "reserved"
     assert reserved["attempt"] == 1
-    assert reserved["backend_name"] == "job:WaterBi214:r1:p1.a1"
+    assert reserved["backend_name"] == "job:WaterBi214:r1:s0:p1.a1"
     assert reserved["site"] == "cedar"
     submitted = mark_submitted(reserved, "4711", NOW)
     assert submitted["backend_id"] == "4711"
@@ -132,7 +132,7 @@ def test_release_keeps_the_attempt_number_growing() -> None:
     assert released["site"] is None
     assert attempts_run(released) == 0
     again = reserve(released, "cedar", NOW)
-    assert again["backend_name"] == "job:WaterBi214:r1:p1.a2"
+    assert again["backend_name"] == "job:WaterBi214:r1:s0:p1.a2"
     assert [a["status"] for a in again["attempts"]] == ["released", "reserved"]
 
 
@@ -207,7 +207,7 @@ def test_stale_verdict_says_which_case_it_was() -> None:
     assert stale_verdict(held, False, None, None) == StaleVerdict(
         True,
         "released from stale site liverpool (no heartbeat): "
-        "job:WaterBi214:r1:p1.a1 is not in its backend",
+        "job:WaterBi214:r1:s0:p1.a1 is not in its backend",
     )
     assert not stale_verdict(held, True, None, at).release
 

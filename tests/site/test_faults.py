@@ -136,7 +136,7 @@ def test_bad_outputs_fail_with_the_reason_and_follow_the_retry_policy(repo: Path
     missing, truncated, corrupt = submitted[0], submitted[1], submitted[2]
 
     def names(job: dict[str, object]) -> list[str]:
-        stem = f"{job['module']}_r{job['run']}_s0_p{job['pass']}"
+        stem = f"{job['module']}_r{job['run']}_s{job.get('subrun', 0)}_p{job['pass']}"
         return [n for n in (f"{stem}.root", f"{stem}.ntuple.root")
                 if list((repo / "storage").rglob(n))]
 
@@ -165,7 +165,7 @@ def test_bad_outputs_fail_with_the_reason_and_follow_the_retry_policy(repo: Path
     wrong = after[corrupt["_id"]]
     assert wrong["status"] == "failed"
     assert f"{names(corrupt)[0]}: adler32 " in wrong["reason"]
-    assert store.get(f"data:ratds:{wrong['module']}:r{wrong['run']}:p{wrong['pass']}") is None
+    assert store.get(f"data:ratds:{wrong['module']}:r{wrong['run']}:s0:p{wrong['pass']}") is None
 
 
 def test_a_commit_that_does_not_validate_keeps_the_last_good_one(repo: Path) -> None:

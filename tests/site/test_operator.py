@@ -38,6 +38,25 @@ def test_selector_matching() -> None:
     assert not matches(job, Selector(runs=(1, 10)))
     assert parse_runs("5-7") == (5, 7)
     assert parse_runs("5") == (5, 5)
+    assert matches({**job, "subrun": 3}, Selector(subruns=(2, 4)))
+    assert not matches({**job, "subrun": 5}, Selector(subruns=(2, 4)))
+    assert not matches({**job, "subrun": "3"}, Selector(subruns=(2, 4)))  # untrusted field
+
+
+def test_cancel_by_sub_run_range(store: Store, tmp_path: Path) -> None:
+    store.bulk_create([
+        job_doc(100151, _id=f"job:WaterBi214:r100151:s{sub}:p1", subrun=sub, index=sub)
+        for sub in range(4)
+    ])
+    result = run_forked(["cancel", "--repo", str(tmp_path), "--label", "water",
+                         "--runs", "100151", "--subruns", "2-3", "--format", "json"], {})
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["selector"] == (
+        "--label water --status waiting --status reserved --status submitted --status running"
+        " --status failed --runs 100151-100151 --subruns 2-3"
+    )
+    assert answer["changed"] == ["job:WaterBi214:r100151:s2:p1", "job:WaterBi214:r100151:s3:p1"]
 
 
 def test_retry_puts_failed_jobs_back_with_a_fresh_budget(store: Store, tmp_path: Path) -> None:
@@ -48,21 +67,21 @@ def test_retry_puts_failed_jobs_back_with_a_fresh_budget(store: Store, tmp_path:
     assert lines[:4] == [
         "retry: 2 jobs match --label water --status failed --runs 2-3",
         "  failed -> waiting: 2",
-        "  job:WaterBi214:r2:p1 (failed)",
-        "  job:WaterBi214:r3:p1 (failed)",
+        "  job:WaterBi214:r2:s0:p1 (failed)",
+        "  job:WaterBi214:r3:s0:p1 (failed)",
     ]
     assert lines[4].startswith("retry: changed 2 jobs (logged in oplog:")
-    job = store.get("job:WaterBi214:r2:p1")
+    job = store.get("job:WaterBi214:r2:s0:p1")
     assert job is not None
     assert job["status"] == "waiting"
     assert attempts_run(job) == 0
     assert job["operator_actions"][0]["action"] == "retry"
-    untouched = store.get("job:WaterBi214:r1:p1")
+    untouched = store.get("job:WaterBi214:r1:s0:p1")
     assert untouched is not None and untouched["status"] == "failed"
     log_id = lines[4].split("logged in ")[1].rstrip(")")
     log = store.get(log_id)
     assert log is not None
-    assert log["changed"] == ["job:WaterBi214:r2:p1", "job:WaterBi214:r3:p1"]
+    assert log["changed"] == ["job:WaterBi214:r2:s0:p1", "job:WaterBi214:r3:s0:p1"]
 
 
 def test_more_than_100_jobs_need_yes(store: Store, tmp_path: Path) -> None:
@@ -74,14 +93,14 @@ def test_more_than_100_jobs_need_yes(store: Store, tmp_path: Path) -> None:
     )
     assert "  waiting -> cancelled: 101" in dry.stdout
     assert "  ... and 81 more" in dry.stdout
-    job = store.get("job:WaterBi214:r1:p1")
+    job = store.get("job:WaterBi214:r1:s0:p1")
     assert job is not None and job["status"] == "waiting"
     done = run_forked(["cancel", "--repo", str(tmp_path), "--label", "water", "--yes",
                        "--format", "json"], {})
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert len(report["changed"]) == 101
-    job = store.get("job:WaterBi214:r1:p1")
+    job = store.get("job:WaterBi214:r1:s0:p1")
     assert job is not None and job["status"] == "cancelled"
 
 
@@ -91,7 +110,7 @@ def test_cancel_of_a_submitted_job_is_left_for_its_site(store: Store, tmp_path: 
     result = run_forked(["cancel", "--repo", str(tmp_path), "--status", "submitted",
                          "--module", "Water*"], {})
     assert result.returncode == 0, result.stderr
-    job = store.get("job:WaterBi214:r1:p1")
+    job = store.get("job:WaterBi214:r1:s0:p1")
     assert job is not None
     assert (job["status"], job["attempts"][-1]["status"]) == ("cancelled", "cancel_requested")
 
@@ -111,6 +130,8 @@ def test_cancel_of_a_submitted_job_is_left_for_its_site(store: Store, tmp_path: 
         (["retry", "--label", "nowhere"],
          "error: --label nowhere: no campaign of that name and no jobs with it"
          " (declared: water)"),
+        (["cancel", "--label", "w", "--subruns", "1-x"],
+         "error: --subruns '1-x': expected a sub-run range A-B, e.g. 0-5"),
     ],
 )
 def test_bad_selections_are_refused(

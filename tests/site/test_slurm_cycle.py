@@ -34,5 +34,7 @@ def test_a_slurm_site_completes_its_campaign(slurm_cluster: SlurmCluster, tmp_pa
     store = store_of(repo)
     for job in jobs(store):
         assert [a["status"] for a in job["attempts"]] == ["completed"]
-        data = store.get(f"data:{job['outputs'][0]}:{job['module']}:r{job['run']}:p{job['pass']}")
+        data = store.get(
+            f"data:{job['outputs'][0]}:{job['module']}:r{job['run']}:s0:p{job['pass']}"
+        )
         assert data is not None and data["files"][0]["url"].startswith("file://")

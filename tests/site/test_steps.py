@@ -103,7 +103,7 @@ def test_a_submission_error_releases_the_reservation(store: Store, tmp_path: Pat
     result = submit_jobs(store, backend, list(waiting_in_queue_order(store)), site="here",
                          prepare=no_script, clock=clock)
     assert (result.submitted, result.released) == (0, 2)
-    job = store.get("job:WaterBi214:r1:p1")
+    job = store.get("job:WaterBi214:r1:s0:p1")
     assert job is not None and job["status"] == "waiting"
     assert job["reason"].startswith("submission failed: ")
     assert job["reason"].endswith("job script missing or not executable")
@@ -125,11 +125,11 @@ def test_recovery_adopts_what_reached_the_backend_and_releases_the_rest(
     released = store.get(reserved[1]["_id"])
     assert released is not None and released["status"] == "waiting"
     assert released["reason"] == (
-        "reservation job:WaterBi214:r2:p1.a1 of site here was never submitted"
+        "reservation job:WaterBi214:r2:s0:p1.a1 of site here was never submitted"
         " (released at start-up)"
     )
     again = reserve(released, "here", NOW)
-    assert again["backend_name"] == "job:WaterBi214:r2:p1.a2"
+    assert again["backend_name"] == "job:WaterBi214:r2:s0:p1.a2"
 
 
 def finished_jobs(store: Store, backend: Backend, tmp_path: Path, body: str = "exit 0") -> list[
@@ -159,9 +159,9 @@ def test_completed_only_when_every_output_is_verified(
     (storage / "WaterBi214_r3_s0_p1.ntuple.root").write_bytes(b"event")  # job 3: truncated
     result = monitor_jobs(store, backend, jobs, card_path=cards, verify=verify_file_url, now=NOW)
     assert (result.completed, result.failed) == (1, 2)
-    done = store.get("job:WaterBi214:r1:p1")
+    done = store.get("job:WaterBi214:r1:s0:p1")
     assert done is not None and done["status"] == "completed"
-    data = store.get("data:ntuple:WaterBi214:r1:p1")
+    data = store.get("data:ntuple:WaterBi214:r1:s0:p1")
     assert data is not None
     assert data["files"] == [{
         "name": "WaterBi214_r1_s0_p1.ntuple.root",
@@ -170,18 +170,18 @@ def test_completed_only_when_every_output_is_verified(
         "adler32": "08eb0296",
     }]
     assert (data["job_id"], data["labels"], data["data_type"]) == (done["_id"], ["water"], "ntuple")
-    assert store.get("data:ratds:WaterBi214:r1:p1") is not None
-    missing = store.get("job:WaterBi214:r2:p1")
+    assert store.get("data:ratds:WaterBi214:r1:s0:p1") is not None
+    missing = store.get("job:WaterBi214:r2:s0:p1")
     assert missing is not None and missing["status"] == "failed"
     assert missing["reason"] == (
         f"output check failed: {stem}.root: missing on storage"
     )
-    truncated = store.get("job:WaterBi214:r3:p1")
+    truncated = store.get("job:WaterBi214:r3:s0:p1")
     assert truncated is not None
     assert truncated["reason"] == (
         "output check failed: WaterBi214_r3_s0_p1.ntuple.root: size 5 on storage, 6 recorded"
     )
-    assert store.get("data:ratds:WaterBi214:r2:p1") is None
+    assert store.get("data:ratds:WaterBi214:r2:s0:p1") is None
 
 
 def test_wrong_checksum_and_missing_card(store: Store, backend: Backend, tmp_path: Path) -> None:
@@ -211,7 +211,7 @@ def test_a_failed_job_is_retried_per_policy(store: Store, backend: Backend, tmp_
     assert failed[0]["reason"].startswith("failed in the batch system (exit code 3)")
     result = retry_failed(store, "here", {"water": campaign()}, NOW, 60)
     assert result.retried == 3  # no output was produced
-    job = store.get("job:WaterBi214:r1:p1")
+    job = store.get("job:WaterBi214:r1:s0:p1")
     assert job is not None
     assert (job["status"], job["not_before"]) == ("waiting", "2026-01-01T12:01:00.000000Z")
     assert job["retry_decision"] == "the attempt produced no output"
@@ -225,7 +225,7 @@ def test_not_retried_is_decided_once(store: Store, backend: Backend, tmp_path: P
     first = retry_failed(store, "here", strict, NOW, 60)
     assert (first.retried, first.gave_up) == (0, 3)
     assert first.given_up[0] == (
-        "job:WaterBi214:r1:p1 not retried (gave up after 1 of 1 attempts); last reason: failed"
+        "job:WaterBi214:r1:s0:p1 not retried (gave up after 1 of 1 attempts); last reason: failed"
         " in the batch system (exit code 3)"
     )
     again = retry_failed(store, "here", strict, NOW, 60)
@@ -249,7 +249,7 @@ def test_stale_site_reservations(store: Store, backend: Backend, tmp_path: Path)
     assert job is not None and job["status"] == "waiting"
     assert job["reason"] == (
         "released from stale site elsewhere (no heartbeat): "
-        "job:WaterBi214:r1:p1.a1 is not in its backend"
+        "job:WaterBi214:r1:s0:p1.a1 is not in its backend"
     )
 
 
@@ -261,7 +261,7 @@ def test_stale_site_whose_backend_cannot_be_asked(store: Store) -> None:
     result = release_stale_sites(store, ["elsewhere"], lambda _s: Unreachable(),  # type: ignore[arg-type,return-value]
                                  NOW, 7200)
     assert result.stale_released == 1
-    job = store.get("job:WaterBi214:r1:p1")
+    job = store.get("job:WaterBi214:r1:s0:p1")
     assert job is not None
     assert job["reason"] == (
         "released from stale site elsewhere (last heartbeat 2026-01-01T09:00:00.000000Z): its"

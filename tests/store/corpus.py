@@ -21,13 +21,15 @@ def job_docs() -> list[dict[str, Any]]:
         module = MODULES[i % 3]
         run = 300000 + i // 2
         pass_ = i % 2
+        subrun = (i // 6) % 2
         status = JOB_STATUSES[i % len(JOB_STATUSES)]
         campaign = CAMPAIGNS[i % 2]
         doc: dict[str, Any] = {
-            "_id": job_id(module, run, pass_),
+            "_id": job_id(module, run, subrun, pass_),
             "type": "job",
             "module": module,
             "run": run,
+            "subrun": subrun,
             "pass": pass_,
             "campaign": campaign,
             "entry_key": f"e{i % 4}",
@@ -43,7 +45,9 @@ def job_docs() -> list[dict[str, Any]]:
         }
         docs.append(doc)
     # A job with missing fields: views must emit nulls for them, identically.
-    docs.append({"_id": "job:Delta:r300999:p0", "type": "job", "status": "waiting", "priority": 1})
+    docs.append(
+        {"_id": "job:Delta:r300999:s0:p0", "type": "job", "status": "waiting", "priority": 1}
+    )
     return docs
 
 
@@ -53,15 +57,16 @@ def data_docs() -> list[dict[str, Any]]:
         module = MODULES[i % 3]
         docs.append(
             {
-                "_id": data_id(data_type, module, 300000 + i, 0),
+                "_id": data_id(data_type, module, 300000 + i, i % 2, 0),
                 "type": "data",
                 "data_type": data_type,
                 "module": module,
                 "run": 300000 + i,
+                "subrun": i % 2,
                 "pass": 0,
                 "campaign": "scint-a",
                 "labels": ["scint-a", "shared"] if i % 2 else ["scint-a"],
-                "job_id": job_id(module, 300000 + i, 0),
+                "job_id": job_id(module, 300000 + i, i % 2, 0),
                 "files": [{"name": f"f{i}.root", "url": f"file:///d/f{i}.root", "size": i,
                            "adler32": "0000000a"}],
             }
@@ -97,7 +102,7 @@ QUERIES: list[tuple[str, dict[str, Any]]] = [
     ("mcprod/jobs_by_campaign_module_status", {}),
     ("mcprod/jobs_by_module_run", {}),
     ("mcprod/jobs_by_module_run", {"startkey": ["Beta", 300010], "endkey": ["Beta", 300020]}),
-    ("mcprod/jobs_by_module_run", {"keys": [["Gamma", 300004, 0], ["Alpha", 300000, 0]]}),
+    ("mcprod/jobs_by_module_run", {"keys": [["Gamma", 300004, 0, 1], ["Alpha", 300000, 0, 0]]}),
     ("mcprod/waiting_jobs", {}),
     ("mcprod/waiting_jobs", {"limit": 2}),
     ("mcprod/waiting_jobs", {"include_docs": True, "limit": 3}),

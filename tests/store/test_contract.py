@@ -22,17 +22,17 @@ def store(store_url: str, tmp_path: Path) -> Iterator[Store]:
 
 
 def test_create_if_absent_reports_the_existing_document(store: Store) -> None:
-    first = store.create({"_id": "job:M:r1:p0", "type": "job", "status": "waiting"})
+    first = store.create({"_id": "job:M:r1:s0:p0", "type": "job", "status": "waiting"})
     assert first.created
     assert first.doc["_rev"].startswith("1-")
-    again = store.create({"_id": "job:M:r1:p0", "type": "job", "status": "running"})
+    again = store.create({"_id": "job:M:r1:s0:p0", "type": "job", "status": "running"})
     assert not again.created
     assert again.doc == first.doc
-    assert store.get("job:M:r1:p0") == first.doc
+    assert store.get("job:M:r1:s0:p0") == first.doc
 
 
 def test_get_of_a_missing_document_is_none(store: Store) -> None:
-    assert store.get("job:nothing:r1:p0") is None
+    assert store.get("job:nothing:r1:s0:p0") is None
     store.create({"_id": "a", "x": 1})
     assert [d and d["x"] for d in store.get_many(["a", "b", "a"])] == [1, None, 1]
 
@@ -99,7 +99,7 @@ def test_changes_page_through_every_document_once(store: Store) -> None:
 
 def test_documents_round_trip_unchanged(store: Store) -> None:
     doc = {
-        "_id": "job:Ünïcode:r1:p0",
+        "_id": "job:Ünïcode:r1:s0:p0",
         "type": "job",
         "nested": {"list": [1, 2.5, None, True, "ß"], "empty": {}},
     }

@@ -52,3 +52,20 @@ def test_init_creates_a_missing_database(couch_server_url: str, tmp_path: Path) 
         assert _init(url) == [f"{url}: database created", "_design/mcprod: created"]
         assert _init(url) == [f"{url}: database exists", "design documents up to date"]
     http_json("DELETE", couch)
+
+
+def test_init_refuses_a_database_holding_job_ids_without_sub_runs(
+    store_url: str, tmp_path: Path
+) -> None:
+    store = open_store(store_url, tmp_path)
+    store.create({"_id": "job:WaterBi214:r7:s0:p1", "type": "job", "status": "waiting"})
+    store.create({"_id": "job:WaterBi214:r7:p2", "type": "job", "status": "waiting"})
+    result = run_mcprod(["db", "init", "--db", store_url])
+    assert (result.returncode, result.stdout, result.stderr) == (
+        1,
+        "",
+        f"error: {store_url}: holds job documents named job:<module>:r<run>:p<pass> (e.g."
+        " job:WaterBi214:r7:p2); this mcprod names jobs job:<module>:r<run>:s<sub>:p<pass>"
+        " and will not mix both: use a new database\n",
+    )
+    assert store.get(DESIGN_ID) is None  # nothing installed into it

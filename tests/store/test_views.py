@@ -31,7 +31,7 @@ def both_stores(sqlite_url: str, couch_db_url: str, tmp_path: Path) -> tuple[Sto
         results = store.bulk_create(job_docs() + data_docs())
         assert all(r.ok for r in results)
         # Later changes must move rows: update some jobs in both stores.
-        moved = [store.get(f"job:Alpha:r30000{i}:p0") for i in (0, 3)]
+        moved = [store.get(i) for i in ("job:Alpha:r300000:s0:p0", "job:Alpha:r300003:s1:p0")]
         store.bulk_update([{**d, "status": "completed", "site": "pine"} for d in moved if d])
     return stores
 
