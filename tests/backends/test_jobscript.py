@@ -93,7 +93,7 @@ def test_a_rendered_script_runs_and_its_return_card_checks_out(tmp_path: Path) -
     files = prepare_attempt(job, site=make_site(storage), version_env=str(env),
                             work_root=tmp_path / "work")
     assert files == attempt_files(tmp_path / "work", job)
-    assert files.work_dir == tmp_path / "work/jobs/WaterBi214/r101_p1/a1"
+    assert files.work_dir == tmp_path / "work/jobs/WaterBi214/r101_s0_p1/a1"
     script = files.script.read_text()
     assert f"source {env}\n" in script
     assert "rat -N 25 --ratdb-tag water-v2-tag -l rat.log job.mac\n" in script
