@@ -44,7 +44,7 @@ def test_a_job_that_gives_up_exits_1_with_a_timestamped_line(fresh_copy: Product
         time.sleep(0.3)
     assert done.returncode == 1, outputs
     assert unstamped(done.stderr) == [
-        "needs a person: job:WaterPmtBetagammas:r2:p1 not retried (gave up after 1 of 1"
+        "needs a person: job:WaterPmtBetagammas:r2:s0:p1 not retried (gave up after 1 of 1"
         " attempts); last reason: failed in the batch system (exit code 7); stderr: stand-in"
         " rat: failing as asked (exit 7)"
     ]

@@ -15,7 +15,8 @@ DOC = {"_id": "data:ntuple:M:r1:s0:p1", "module": "M", "run": 1, "pass": 1, "dat
 
 def test_reasons_fold_numbers_paths_urls_and_ids() -> None:
     one = ("output check failed: M_r1_s0_p1.root: size 10 on storage, 12 recorded; job"
-           " job:M:r1:s0:p1.a2 (id 4711) at srm://se.example/snoplus/M_r1.root and /work/j/a1/job.err")
+           " job:M:r1:s0:p1.a2 (id 4711) at srm://se.example/snoplus/M_r1.root and"
+           " /work/j/a1/job.err")
     two = ("output check failed: N_r7_s0_p2.root: size 3 on storage, 99 recorded; job"
            " job:N:r7:s0:p2.a1 (id 12) at srm://other/x.root and /scratch/b/job.err")
     assert normalise_reason(one) == normalise_reason(two) == (
