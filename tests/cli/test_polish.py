@@ -65,9 +65,9 @@ def test_status_outside_a_repository_says_so(tmp_path: Path) -> None:
 
 
 def test_runs_sort_by_number_not_as_text() -> None:
-    ids = ["job:W:r10000:p1", "job:W:r1000:p2", "job:W:r1000:p10", "job:V:r2:p1"]
+    ids = ["job:W:r10000:s0:p1", "job:W:r1000:s0:p2", "job:W:r1000:s0:p10", "job:V:r2:s0:p1"]
     assert sorted(ids, key=natural_key) == [
-        "job:V:r2:p1", "job:W:r1000:p2", "job:W:r1000:p10", "job:W:r10000:p1"
+        "job:V:r2:s0:p1", "job:W:r1000:s0:p2", "job:W:r1000:s0:p10", "job:W:r10000:s0:p1"
     ]
 
 
