@@ -172,7 +172,7 @@ def test_a_changed_campaign_is_replanned_without_reading_the_others(
     assert _run(repo, url).applied.created == 2
     # Behind the reconciler's back, so that only a re-plan of c would notice and undo it.
     store = open_store(url, repo.root)
-    doc = store.get("job:WaterBi214:r2:p1")
+    doc = store.get("job:WaterBi214:r2:s0:p1")
     assert doc is not None
     store.update({**doc, "priority": 1})
     store.close()
@@ -180,5 +180,5 @@ def test_a_changed_campaign_is_replanned_without_reading_the_others(
     paused = _run(repo, url)
     assert (paused.unchanged, paused.campaigns, paused.applied.updated) == (1, 2, 2)
     assert (paused.desired_jobs, paused.observed_jobs) == (5, 5)
-    assert _doc(url, repo, "job:WaterBi214:r2:p1")["priority"] == 1  # c was not re-planned
+    assert _doc(url, repo, "job:WaterBi214:r2:s0:p1")["priority"] == 1  # c was not re-planned
     assert _run(repo, url, force=True).applied.updated == 1

@@ -32,7 +32,9 @@ def test_the_quickstart_completes_on_condor_with_failures_retried(tmp_path: Path
     assert "HTCondor held it: Job stalled" in reasons["WaterBi214Run"]
     assert calls(home, "condor_rm") >= 1  # the held jobs were removed before their retry
     for job in done:
-        data = store.get(f"data:{job['outputs'][0]}:{job['module']}:r{job['run']}:p{job['pass']}")
+        data = store.get(
+            f"data:{job['outputs'][0]}:{job['module']}:r{job['run']}:s0:p{job['pass']}"
+        )
         assert data is not None
     assert list((home / "worker-nodes").iterdir()) == []
 

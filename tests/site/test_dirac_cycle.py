@@ -43,7 +43,9 @@ def test_the_quickstart_completes_on_dirac_with_a_failed_job_retried(
         assert "injected failure" in first_try["reason"]  # the stderr came back
         assert second["status"] == "completed"
     for job in done:
-        data = store.get(f"data:{job['outputs'][0]}:{job['module']}:r{job['run']}:p{job['pass']}")
+        data = store.get(
+            f"data:{job['outputs'][0]}:{job['module']}:r{job['run']}:s0:p{job['pass']}"
+        )
         assert data is not None
         assert all(f["url"].startswith("file://") for f in data["files"])
     # No job ran in the reconciler's folders: the worker nodes are gone, and each
@@ -51,7 +53,7 @@ def test_the_quickstart_completes_on_dirac_with_a_failed_job_retried(
     assert list((home / "worker-nodes").iterdir()) == []
     job = done[0]
     attempt = (repo / ".mcprod" / "sites" / "local" / "jobs" / job["module"]
-               / f"r{job['run']}_p{job['pass']}" / f"a{job['attempt']}")
+               / f"r{job['run']}_s{job['subrun']}_p{job['pass']}" / f"a{job['attempt']}")
     assert {"job.out", "job.err", "return-card.json"} <= {p.name for p in attempt.iterdir()}
 
 

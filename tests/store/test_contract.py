@@ -133,7 +133,7 @@ def test_one_id_twice_in_a_batch_is_written_once(store: Store) -> None:
 
 
 def test_a_query_that_accepts_stale_rows_answers_like_any_other(store: Store) -> None:
-    store.bulk_create([{"_id": f"job:M:r{n}:p0", "type": "job", "status": "waiting",
+    store.bulk_create([{"_id": f"job:M:r{n}:s0:p0", "type": "job", "status": "waiting",
                         "module": "M"} for n in range(3)])
     fresh = store.view("mcprod/jobs_by_status_module", group_level=1)
     # A first query built the index, so the stale answer is complete here too.
