@@ -35,8 +35,9 @@ from reconciler.store.interface import Store
 from reconciler.store.open import open_store
 from reconciler.store.url import resolve_db_url
 
-# Backends whose commands only answer on the site's own machines.
-HOST_BOUND = ("local", "slurm")
+# Backends whose commands only answer on the site's own machines (condor_q asks the
+# local schedd: from elsewhere every job would look lost).
+HOST_BOUND = ("local", "slurm", "condor")
 
 
 def site_pieces(site: Site, work_dir: Path, repo: DeclaredRepo, store: Store) -> SitePieces:
