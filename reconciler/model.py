@@ -132,6 +132,9 @@ class BackendConfig:
 class Storage:
     base_url: str
     se: str | None = None
+    catalogue: str | None = None  # "dfc": outputs registered (LFN, GUID) in the DIRAC File Catalog
+    lfn_base: str | None = None  # the LFN folder base_url stands for
+    dirac_se: str | None = None  # the DIRAC SE name replicas are registered at
 
 
 @dataclass(frozen=True)

@@ -110,7 +110,11 @@ def build_site(rel: str, doc: YamlDoc) -> Site:
         name=data["name"],
         source=source_of(rel, doc),
         backend=BackendConfig(type=backend_type, options=backend),
-        storage=Storage(base_url=storage["base_url"], se=storage.get("se")),
+        storage=Storage(
+            base_url=storage["base_url"], se=storage.get("se"),
+            catalogue=storage.get("catalogue"), lfn_base=storage.get("lfn_base"),
+            dirac_se=storage.get("dirac_se"),
+        ),
         enabled=data.get("enabled", True),
         max_running=data.get("max_running", 100),
         rat_locations=dict(data["rat_locations"]),

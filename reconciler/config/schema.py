@@ -37,6 +37,9 @@ _PATTERN_HINTS = {
     "^[A-Za-z0-9_:+-]+$": "expected a generator name (letters, digits, _ : + -)",
     "^[A-Za-z0-9_+-]+$": "expected a module name (letters, digits, _ + -)",
     "^/": "expected an absolute path",
+    "^/[A-Za-z0-9_.+/-]*[A-Za-z0-9_.+-]$": (
+        "expected an LFN folder such as /snoplus.snolab.ca/mc (no trailing /)"
+    ),
     "^[^/][^\\\\]*$": "expected a folder relative to the release root",
     "^[A-Za-z][A-Za-z0-9]*$": "expected a module-name prefix such as Water",
     "^[a-z][a-z0-9_]*$": "expected a lower-case phase name such as water",
@@ -232,6 +235,10 @@ class _Formatter:
             missing = [name for name in expected if name not in instance]
             plural = "s" if len(missing) > 1 else ""
             return f"missing required field{plural} " + ", ".join(repr(name) for name in missing)
+        if keyword == "dependentRequired":
+            needs = [(key, name) for key, names in expected.items() if key in instance
+                     for name in names if name not in instance]
+            return "; ".join(f"{key} needs {name!r} too" for key, name in needs)
         if keyword in ("enum", "const"):
             options = expected if isinstance(expected, list) else [expected]
             close = difflib.get_close_matches(str(instance), list(map(str, options)), n=1)

@@ -24,6 +24,8 @@ class CardFile:
     adler32: str
     guid: str | None = None
     """Written by the stage-out since the grid backends; older cards have none."""
+    lfn: str | None = None
+    """Where the file is registered in the DIRAC File Catalog, when the site has one."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class ReturnCard:
             "job_id": self.job_id,
             "attempt": self.attempt,
             "files": [
-                {k: v for k, v in vars(f).items() if not (k == "guid" and v is None)}
+                {k: v for k, v in vars(f).items() if not (k in ("guid", "lfn") and v is None)}
                 for f in self.files
             ],
         }
@@ -77,6 +79,7 @@ def read_return_card(path: Path) -> ReturnCard:
                     size=int(entry["size"]),
                     adler32=str(entry["adler32"]),
                     guid=_optional_str(entry.get("guid")),
+                    lfn=_optional_str(entry.get("lfn")),
                 )
             )
         except (KeyError, TypeError, ValueError) as error:

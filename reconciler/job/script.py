@@ -216,19 +216,29 @@ def render_job_script(
     base_url: str,
     attempt: int,
     setup: Sequence[str] = (),
+    catalogue: tuple[str, str] | None = None,
 ) -> str:
-    """The bash script of one attempt (pure: text in, text out)."""
+    """The bash script of one attempt (pure: text in, text out).
+
+    `catalogue` (LFN base, DIRAC SE): the outputs are copied and registered in the
+    DIRAC File Catalog by the stage-out (dirac-dms-add-file) instead of gfal-copy."""
     label = str(job.get("campaign") or (job.get("labels") or ["unlabelled"])[0])
-    plan = {
+    module = str(job["module"])
+    plan: dict[str, Any] = {
         "card": "return-card.json",
         "job_id": job.get("_id"),
         "attempt": attempt,
         "outputs": [
             {"name": o.name, "data_type": o.data_type,
-             "url": output_url(base_url, label, str(job["module"]), o.name)}
+             "url": output_url(base_url, label, module, o.name)}
             for o in outputs
         ],
     }
+    if catalogue is not None:
+        lfn_base, dirac_se = catalogue
+        plan["register_se"] = dirac_se
+        for output in plan["outputs"]:
+            output["lfn"] = output_url(lfn_base, label, module, output["name"])
     rat = shlex.join(["rat", *rat_arguments(job), "-l", "rat.log", "job.mac"])
     destination = output_url(base_url, label, str(job["module"]), "")
     return f"""#!/bin/bash
@@ -261,6 +271,14 @@ python3 mcprod-stageout.py <<'MCPROD_PLAN'
 {json.dumps(plan, indent=1, sort_keys=True)}
 MCPROD_PLAN
 """
+
+
+def catalogue_of(site: Site) -> tuple[str, str] | None:
+    """(LFN base, DIRAC SE) when the site's storage registers outputs in a catalogue."""
+    storage = site.storage
+    if storage.catalogue == "dfc" and storage.lfn_base and storage.dirac_se:
+        return storage.lfn_base, storage.dirac_se
+    return None
 
 
 def _setup_block(setup: Sequence[str]) -> str:
@@ -306,6 +324,7 @@ def prepare_attempt(
         base_url=site.storage.base_url,
         attempt=number,
         setup=site.setup,
+        catalogue=catalogue_of(site),
     )
     partial = files.script.with_suffix(".sh.tmp")
     partial.write_text(script)

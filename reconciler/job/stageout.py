@@ -10,7 +10,11 @@ no walrus, no `from __future__ import annotations`, no `capture_output`, and
 type hints as comments (`make test` checks it with vermin, target 3.6).
 
 Input (stdin, JSON): {"card": path, "job_id": ..., "attempt": n,
-                      "outputs": [{"name", "data_type", "url"}]}
+                      "outputs": [{"name", "data_type", "url"[, "lfn"]}]
+                      [, "register_se": DIRAC SE name]}
+An output with an LFN goes to storage with `dirac-dms-add-file LFN FILE SE GUID`
+(DIRAC's data-management command: it copies to the SE and registers the replica
+in the DIRAC File Catalog under that LFN and GUID); the others with gfal-copy.
 The card is written atomically, and only after every copy succeeded; on failure
 the error goes to stderr (retry policies match on it, e.g. "gfal-copy error: 70")
 and to an `error` card so the monitor can tell why, and the exit code is 1.
@@ -85,6 +89,26 @@ def copy_file(source, url, use_gfal=False):
         raise RuntimeError(f"gfal-copy error: {done.returncode}: {tail}")
 
 
+def add_to_catalogue(source, lfn, se, guid):
+    # type: (str, str, str, str) -> None
+    """Copies a file to a DIRAC SE and registers it under its LFN and GUID.
+
+    DIRAC's dirac_dms_add_file.py: `dirac-dms-add-file [-f] LFN Path SE [GUID]`, exit
+    code 3 with "Error: failed to upload ..." on failure; -f overwrites what an
+    earlier attempt of the same job may have registered."""
+    command = ["dirac-dms-add-file", "-f", lfn, os.path.abspath(source), se, guid]
+    try:
+        done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              universal_newlines=True, check=False)
+    except FileNotFoundError:
+        raise RuntimeError("dirac-dms-add-file: command not found (no DIRAC client "
+                           "on the worker node)") from None
+    if done.returncode != 0:
+        lines = (done.stdout + done.stderr).strip().splitlines()
+        raise RuntimeError(f"dirac-dms-add-file error: {done.returncode}: "
+                           + " | ".join(lines[-3:]))
+
+
 def write_json_atomic(path, data):
     # type: (str, object) -> None
     partial = path + ".tmp"
@@ -110,11 +134,16 @@ def stage_out(plan):
             name, url = str(output["name"]), str(output["url"])
             if not os.path.isfile(name):
                 raise RuntimeError(f"output {name} was not written by rat")
-            size, checksum = os.path.getsize(name), adler32_of_file(name)
-            copy_file(name, url)
+            size, checksum, guid = os.path.getsize(name), adler32_of_file(name), new_guid()
+            entry = {"name": name, "data_type": output["data_type"], "url": url,
+                     "size": size, "adler32": checksum, "guid": guid}
+            if output.get("lfn"):
+                add_to_catalogue(name, str(output["lfn"]), str(plan["register_se"]), guid)
+                entry["lfn"] = output["lfn"]
+            else:
+                copy_file(name, url)
             print(f"stage-out: {name} -> {url} ({size} bytes, adler32 {checksum})")
-            files.append({"name": name, "data_type": output["data_type"], "url": url,
-                          "size": size, "adler32": checksum, "guid": new_guid()})
+            files.append(entry)
     except (OSError, RuntimeError) as error:
         print(f"stage-out failed: {error}", file=sys.stderr)
         write_json_atomic(card_path, {"job_id": plan.get("job_id"), "attempt": plan.get("attempt"),

@@ -98,6 +98,8 @@ def judge_outputs(job: Mapping[str, Any], files: Sequence[CardFile], verify: Ver
             problems.append(f"{file.name}: {problem}")
             continue
         entry = {"name": file.name, "url": url, "size": size, "adler32": adler}
+        # Catalogue identity, so that files can be found by label as legacy documents allowed.
+        entry.update({k: v for k, v in (("guid", file.guid), ("lfn", file.lfn)) if v})
         by_type.setdefault(data_type_of(file, job), []).append(entry)
     for output in job.get("outputs") or []:
         if output not in listed:

@@ -4,11 +4,12 @@ comes back. Outputs are verified on file:// storage standing in for the SE."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from tests.site.cycle_support import jobs, parsed, reconcile, store_of
+from tests.site.cycle_support import git, jobs, parsed, reconcile, store_of
 from tests.site.grid_support import calls, double_env, grid_repo, run_until_settled, set_faults
 
 DIRAC = "{type: dirac, vo: snoplus.snolab.ca, proxy_min_hours: 24}"
@@ -111,3 +112,32 @@ def test_stalled_and_lost_jobs_fail_with_reasons_and_are_retried(
     assert sorted(j["status"] for j in jobs(store)) == ["completed"] * 12
     # The stalled jobs were killed before their retry ran.
     assert calls(home, "dirac-wms-job-kill") >= 1
+
+
+def test_a_catalogue_site_registers_lfn_and_guid_of_every_output(
+    tmp_path: Path, home: Path
+) -> None:
+    repo = grid_repo(tmp_path, DIRAC)
+    se = tmp_path / "se"
+    site = repo / "sites" / "local.yaml"
+    text = site.read_text()
+    storage_line = next(line for line in text.splitlines() if line.startswith("storage:"))
+    site.write_text(text.replace(storage_line, (
+        f'storage: {{base_url: "file://{se}/snoplus/mc", catalogue: dfc,'
+        ' lfn_base: /snoplus/mc, dirac_se: DOUBLE-SE}')))
+    git(repo, "commit", "-qam", "register outputs in the DIRAC File Catalog")
+    env = double_env("dirac", home)
+    (home / "storage-elements.json").write_text(json.dumps({"DOUBLE-SE": f"file://{se}"}))
+    run_until_settled(repo, env)
+    catalogue = json.loads((home / "catalogue.json").read_text())
+    store = store_of(repo)
+    files = [f for job in jobs(store) for kind in job["outputs"]
+             for f in store.get(f"data:{kind}:{job['module']}:r{job['run']}:p{job['pass']}")
+             ["files"]]
+    assert len(files) == len(catalogue) >= 12
+    for file in files:
+        assert file["lfn"] == f"/snoplus/mc/quickstart-demo/{file['url'].split('/')[-2]}/" \
+                              f"{file['name']}"
+        assert file["url"] == f"file://{se}{file['lfn']}"
+        assert catalogue[file["lfn"]] == {"guid": file["guid"], "se": "DOUBLE-SE",
+                                          "size": file["size"]}

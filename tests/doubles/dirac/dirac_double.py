@@ -16,6 +16,7 @@ logged in calls.log (command and argument count) so tests can count them.
 """
 
 import datetime
+import json
 import os
 import pprint
 import re
@@ -24,7 +25,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from common import Queue, read_text, stop, store_inputs
+from common import WORKER_PATH, Queue, read_text, stop, store_inputs, write_atomic
 
 MAX_PARAMETRIC_JOBS = 20
 FINAL = ("Done", "Failed", "Killed", "Deleted", "Stalled")
@@ -91,6 +92,10 @@ def submit(queue, args):
                     "stderr": str(jdl.get("StdError", "std.err")),
                     "returned": list(jdl.get("OutputSandbox", [])),
                     "date": datetime.date.today().isoformat(),
+                    # What a DIRAC pilot gives its payload: the DIRAC client commands.
+                    "environment": {"PATH": f"{os.path.dirname(os.path.abspath(__file__))}/bin"
+                                            f":{WORKER_PATH}",
+                                    "DIRAC_DOUBLE_HOME": queue.home},
                 })
         shown = ids if isinstance(values, list) else ids[0]
         print(f"JobID = {shown}")
@@ -256,6 +261,35 @@ def proxy_info(queue, args):
     return 0
 
 
+def add_file(queue, args):
+    """dirac-dms-add-file [-f] LFN Path SE [GUID]: copy to the SE (its URL prefix is in
+    storage-elements.json, PFN = prefix + LFN) and register in catalogue.json."""
+    force = "-f" in args or "--force" in args
+    lfn, local, se, *rest = [a for a in args if a not in ("-f", "--force")]
+    lfn = lfn.replace("LFN:", "")
+    print(f"\nUploading {lfn}")
+    try:
+        with open(queue.path("storage-elements.json")) as stream:
+            prefix = json.load(stream)[se]
+    except (OSError, ValueError, KeyError):
+        print(f"Error: failed to upload {lfn} to {se}: unknown storage element", file=sys.stderr)
+        return 3
+    target = prefix.replace("file://", "", 1) + lfn
+    with queue.locked():
+        catalogue = json.loads(read_text(queue.path("catalogue.json")) or "{}")
+        if lfn in catalogue and not force:
+            print(f"Error: failed to upload {lfn} to {se}: file already registered",
+                  file=sys.stderr)
+            return 3
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copyfile(local, target)
+        catalogue[lfn] = {"guid": rest[0] if rest else None, "se": se,
+                          "size": os.path.getsize(target)}
+        write_atomic(queue.path("catalogue.json"), json.dumps(catalogue, indent=1))
+    print(f"Successfully uploaded file to {se}")
+    return 0
+
+
 def run(queue, args):
     job = queue.read(args[0])
     if job is not None:
@@ -271,6 +305,7 @@ COMMANDS = {
     "dirac-wms-job-get-output": get_output,
     "dirac-wms-job-kill": kill,
     "dirac-proxy-info": proxy_info,
+    "dirac-dms-add-file": add_file,
     "_run": run,
 }
 
