@@ -131,9 +131,9 @@ def test_a_catalogue_site_registers_lfn_and_guid_of_every_output(
     run_until_settled(repo, env)
     catalogue = json.loads((home / "catalogue.json").read_text())
     store = store_of(repo)
-    files = [f for job in jobs(store) for kind in job["outputs"]
-             for f in store.get(f"data:{kind}:{job['module']}:r{job['run']}:p{job['pass']}")
-             ["files"]]
+    ids = [f"data:{kind}:{job['module']}:r{job['run']}:s{job['subrun']}:p{job['pass']}"
+           for job in jobs(store) for kind in job["outputs"]]
+    files = [f for data_id in ids for f in store.get(data_id)["files"]]
     assert len(files) == len(catalogue) >= 12
     for file in files:
         assert file["lfn"] == f"/snoplus/mc/quickstart-demo/{file['url'].split('/')[-2]}/" \
