@@ -101,6 +101,12 @@ OLD_JOB_ID = re.compile(rf"job:{MODULE_NAME}:r[0-9]+:p[0-9]+")
 """Job ids before sub-runs (`job:<module>:r<run>:p<pass>`): `db init` refuses them."""
 
 
+def short_commit(commit: str) -> str:
+    """A commit as people read it: 12 hex digits, keeping a `+dirty` mark."""
+    head, plus, mark = commit.partition("+")
+    return head[:12] + plus + mark
+
+
 @dataclass(frozen=True, slots=True)
 class JobKey:
     """What a job id says: the physics identity of one job."""

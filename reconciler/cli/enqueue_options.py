@@ -24,6 +24,14 @@ DbOption = Annotated[
     ),
 ]
 
+AllowDirtyOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-dirty",
+        help="Use uncommitted changes to declared files; jobs are stamped <commit>+dirty.",
+    ),
+]
+
 
 def rat_roots_of(values: list[str] | None, repo: Path) -> dict[str, Path]:
     return parse_rat_roots(values, repo)

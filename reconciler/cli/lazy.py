@@ -32,6 +32,9 @@ COMMANDS: tuple[LazyCommand, ...] = (
                 " at once."),
     LazyCommand("generate", "generate_cmd",
                 "Build the module catalogue of a RAT release from its phase dictionary."),
+    LazyCommand("modules", "modules_cmd",
+                "The module catalogue of a RAT version: module, event mode, outputs, template"
+                " keys."),
     LazyCommand("import-jobs", "import_jobs_cmd",
                 "Turn a legacy production request into a campaign YAML file."),
     LazyCommand("publish", "publish_cmd",

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from reconciler.cli.enqueue_options import (
+    AllowDirtyOption,
     DbOption,
     RepoOption,
     open_for_enqueue,
@@ -20,6 +21,7 @@ from reconciler.cli.enqueue_options import (
 )
 from reconciler.cli.options import RatRootOption, TextOrJson
 from reconciler.cli.plan_cmd import render_plan
+from reconciler.documents import short_commit
 from reconciler.enqueue.step import EnqueueResult, compute_plan, enqueue, load_repo
 from reconciler.errors import McprodError
 
@@ -47,7 +49,7 @@ class _ProgressBar:
 
 
 def summary_lines(result: EnqueueResult, site: str | None) -> list[str]:
-    commit = result.commit[:12] if result.commit else "working tree"
+    commit = short_commit(result.commit) if result.commit else "working tree"
     where = f" for site {site}" if site else ""
     applied = result.applied
     if result.up_to_date:
@@ -104,6 +106,7 @@ def reconcile(
         bool, typer.Option("--quiet", help="With --site: print nothing when a cycle changed"
                            " nothing and needs nobody (the cron form).")
     ] = False,
+    allow_dirty: AllowDirtyOption = False,
     proxy_warn: Annotated[
         str, typer.Option("--proxy-warn", help="With --site: alert when the grid proxy has"
                           " less than this left.")
@@ -138,7 +141,7 @@ def reconcile(
             " --site NAME for a site's cycle", param_hint="--once"
         )
     roots = rat_roots_of(rat_root, repo)
-    declared = load_repo(repo, roots)
+    declared = load_repo(repo, roots, allow_dirty=allow_dirty)
     store = open_for_enqueue(db, repo)
     try:
         if dry_run:

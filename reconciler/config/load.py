@@ -50,6 +50,9 @@ class LoadResult:
     repo: DeclaredRepo | None
     diagnostics: list[Diagnostic]
     files_checked: int
+    # The campaigns with no error in their own file or RAT version file (even when
+    # other files have errors): what `plan --label` can still plan.
+    sound: DeclaredRepo | None = None
 
 
 @dataclass
@@ -211,15 +214,31 @@ def _catalogue_for(
 
 
 def _git_commit(root: Path) -> str | None:
+    return git_state(root)[0]
+
+
+DECLARED_FOLDERS = ("campaigns", "rat-versions", "sites", "runlists")
+
+
+def git_state(root: Path) -> tuple[str | None, list[str]]:
+    """HEAD's commit and the declared files changed since it (tracked or not).
+
+    Jobs are stamped with the commit that declared them; a file changed but not
+    committed would make that stamp a lie, so callers refuse or mark it.
+    """
     if not (root / ".git").exists():
-        return None
+        return None, []
     import git  # slow to import; only needed for a git checkout
 
     try:
         with git.Repo(root) as repo:
-            return str(repo.head.commit.hexsha)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError, ValueError):
-        return None
+            commit = str(repo.head.commit.hexsha)
+            folders = [f for f in DECLARED_FOLDERS if (root / f).exists()]
+            status = repo.git.status("--porcelain", "--", *folders) if folders else ""
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError, ValueError):
+        return None, []
+    changed = [line[3:] for line in status.splitlines() if len(line) > 3]
+    return commit, changed
 
 
 @contextlib.contextmanager
@@ -306,11 +325,19 @@ def _validate(root: Path, catalogues: CatalogueFinder | None) -> LoadResult:
         _check_modules(checked, rat_versions, rat_files, catalogues, root, sink)
 
     repo = None
+    commit = _git_commit(root)
     if not sink.has_errors():
-        repo = DeclaredRepo(
-            root.resolve(), campaigns, rat_versions, sites, commit=_git_commit(root)
-        )
-    return LoadResult(repo, sink.items, state.files_checked)
+        repo = DeclaredRepo(root.resolve(), campaigns, rat_versions, sites, commit=commit)
+    spoiled = {d.file for d in sink.items if d.severity == "error"}
+    usable = {
+        label: campaign
+        for label, campaign in campaigns.items()
+        if campaign.source.file not in spoiled
+        and campaign.rat_version in rat_versions
+        and rat_files[campaign.rat_version].rel not in spoiled
+    }
+    sound = DeclaredRepo(root.resolve(), usable, rat_versions, sites, commit=commit)
+    return LoadResult(repo, sink.items, state.files_checked, sound)
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,12 @@ import contextlib
 import dataclasses
 import hashlib
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.catalogue.generate import release_catalogues
-from reconciler.config.load import require_valid
+from reconciler.config.load import git_state, require_valid, validate_repository
 from reconciler.documents import Doc, campaign_status_id
 from reconciler.enqueue.apply import ApplyResult, Progress, apply_plan
 from reconciler.enqueue.campaign_status import counts_by_campaign, write_campaign_status
@@ -24,7 +24,13 @@ from reconciler.enqueue.catalogues import ChosenCatalogue, choose_catalogues
 from reconciler.enqueue.expand import DesiredCampaign, expand_all
 from reconciler.enqueue.observe import observe
 from reconciler.enqueue.plan import DEFAULT_MAX_CANCEL, Plan, plan
-from reconciler.errors import StoreError, StoreUnavailable
+from reconciler.errors import (
+    Diagnostic,
+    InvalidRepository,
+    McprodError,
+    StoreError,
+    StoreUnavailable,
+)
 from reconciler.model import DeclaredRepo
 from reconciler.store.design import ensure_design
 from reconciler.store.interface import Store
@@ -68,9 +74,60 @@ class EnqueueResult:
     unchanged: int = 0  # campaigns already applied as declared: their jobs were not read
 
 
-def load_repo(repo_root: Path, rat_roots: Mapping[str, Path]) -> DeclaredRepo:
+def stamp_commit(repo_root: Path, allow_dirty: bool) -> str | None:
+    """The commit job documents will record: HEAD, refused when declared files have
+    uncommitted changes (the stamp would not hold what the jobs were made from), or
+    `<commit>+dirty` when the caller allows it."""
+    commit, changed = git_state(repo_root)
+    if commit is None or not changed:
+        return commit
+    if not allow_dirty:
+        more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+        shown = ", ".join(changed[:3]) + more
+        raise McprodError(
+            f"uncommitted changes in {shown}: jobs would be stamped with commit {commit[:12]},"
+            " which does not hold them; commit first, or pass --allow-dirty to stamp"
+            f" {commit[:12]}+dirty"
+        )
+    return f"{commit}+dirty"
+
+
+def load_repo(
+    repo_root: Path, rat_roots: Mapping[str, Path], *, allow_dirty: bool = False
+) -> DeclaredRepo:
     """The valid declared model, or `InvalidRepository` (nothing is applied then)."""
-    return require_valid(repo_root, catalogues=release_catalogues(rat_roots))
+    declared = require_valid(repo_root, catalogues=release_catalogues(rat_roots))
+    return dataclasses.replace(declared, commit=stamp_commit(repo_root, allow_dirty))
+
+
+def load_campaigns(
+    repo_root: Path, rat_roots: Mapping[str, Path], labels: Sequence[str], *,
+    allow_dirty: bool = False,
+) -> tuple[DeclaredRepo, list[Diagnostic], list[str]]:
+    """Only the campaigns `labels` names: the model of those that are sound, the
+    diagnostics of those that are not, and the labels that could not be planned.
+    Problems in other people's campaigns do not stop these."""
+    commit = stamp_commit(repo_root, allow_dirty)
+    result = validate_repository(repo_root, catalogues=release_catalogues(rat_roots))
+    sound = result.sound
+    if sound is None:
+        raise InvalidRepository(result.diagnostics)
+    chosen = {label: sound.campaigns[label] for label in labels if label in sound.campaigns}
+    failed = [label for label in labels if label not in chosen]
+    files = {f"campaigns/{label}.yaml" for label in failed} | {
+        f"campaigns/{label}.yml" for label in failed
+    }
+    problems = [d for d in result.diagnostics if d.file in files and d.severity == "error"]
+    for label in failed:
+        if not any(d.file.startswith(f"campaigns/{label}.") for d in problems):
+            declared = sound.campaigns.keys() | {
+                Path(d.file).stem for d in result.diagnostics if d.file.startswith("campaigns/")
+            }
+            why = "it has errors in its RAT version file" if label in declared else (
+                "no campaigns/" + label + ".yaml"
+            )
+            problems.append(Diagnostic(f"campaigns/{label}.yaml", 1, 1, f"not planned: {why}"))
+    return dataclasses.replace(sound, campaigns=chosen, commit=commit), problems, failed
 
 
 def compute_plan(

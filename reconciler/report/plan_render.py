@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from reconciler.documents import short_commit
 from reconciler.enqueue.plan import CancelJob, Orphan, Plan, UpdateJob
 from reconciler.report.plan_summary import CampaignSummary, ModuleRow, PlanSummary
 
@@ -107,7 +108,7 @@ def _listing(plan: Plan) -> list[str]:
 
 
 def render_text(summary: PlanSummary, plan: Plan) -> str:
-    commit = summary.commit[:12] if summary.commit else "working tree"
+    commit = short_commit(summary.commit) if summary.commit else "working tree"
     lines = [f"Plan for {commit} (store holds {summary.observed_jobs} jobs)"]
     if not summary.campaigns:
         lines.append("No campaigns declared and no jobs in the store.")
@@ -139,7 +140,7 @@ def _md_cell(text: str) -> str:
 
 
 def render_markdown(summary: PlanSummary, plan: Plan) -> str:
-    commit = f"`{summary.commit[:12]}`" if summary.commit else "the working tree"
+    commit = f"`{short_commit(summary.commit)}`" if summary.commit else "the working tree"
     lines = [f"Plan for {commit}; the store holds {summary.observed_jobs} jobs.", ""]
     if not summary.campaigns:
         lines.append("No campaigns declared and no jobs in the store.")
