@@ -32,3 +32,15 @@ def run_mcprod(
         timeout=timeout,
         check=False,
     )
+
+
+def init_sqlite(url: str) -> None:
+    """What `mcprod db init` does for a SQLite URL, in-process (idempotent)."""
+    from reconciler.store.design import ensure_design
+    from reconciler.store.open import open_store
+
+    store = open_store(url, Path("."), create=True)
+    try:
+        ensure_design(store)
+    finally:
+        store.close()

@@ -10,7 +10,6 @@ import typer
 from reconciler.cli.options import parse_rat_roots
 from reconciler.store.interface import Store
 from reconciler.store.open import open_store
-from reconciler.store.url import resolve_db_url
 
 RepoOption = Annotated[
     Path, typer.Option("--repo", help="Repository with the declared campaigns (default: .).")
@@ -38,7 +37,6 @@ def rat_roots_of(values: list[str] | None, repo: Path) -> dict[str, Path]:
 
 
 def open_for_enqueue(db: str | None, repo: Path) -> Store:
-    """Open the store; an embedded SQLite file is created when missing (an empty store
-    plans the full production), a CouchDB database never is (`mcprod db init`)."""
-    url = resolve_db_url(db, repo)
-    return open_store(url, repo, create=url.startswith("sqlite:"))
+    """Open the store; a missing or empty one is an error naming `mcprod db init`
+    (only `db init` and the quickstart create a database: DESIGN.md invariant 13)."""
+    return open_store(db, repo)

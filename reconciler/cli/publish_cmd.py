@@ -32,6 +32,9 @@ def register(app: typer.Typer) -> None:
         from reconciler.store.design import ensure_design
         from reconciler.store.open import open_store
 
+        from reconciler.store.url import resolve_db_url
+
+        resolve_db_url(db, repo.resolve())  # an empty MCPROD_DB fails before any work
         roots = parse_rat_roots(rat_root, repo)
         # Module checks are the catalogue's own business here: `prepare` reports a
         # module the new catalogue drops in publish's words, naming the campaign.

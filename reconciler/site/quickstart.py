@@ -25,7 +25,8 @@ from reconciler.errors import McprodError
 from reconciler.site.cycle import CycleOptions
 from reconciler.site.result import SiteCycleResult
 from reconciler.site.wiring import run_cycle
-from reconciler.store.open import open_store
+from reconciler.store.design import ensure_design
+from reconciler.store.open import init_store, open_store
 
 PLACEHOLDER = "/QUICKSTART"
 SITE = "local"
@@ -54,6 +55,16 @@ def prepare_copy(source: Path, target: Path) -> Path:
     return target
 
 
+def create_database(root: Path) -> None:
+    """What `mcprod db init` does: the quickstart is one of the two places that create
+    a database (no other command does, so a lost state.db is never silently fresh)."""
+    store, _ = init_store(None, root)
+    try:
+        ensure_design(store)
+    finally:
+        store.close()
+
+
 def counts(root: Path) -> dict[str, int]:
     store = open_store(None, root)
     try:
@@ -72,6 +83,7 @@ def progress_line(number: int, result: SiteCycleResult, by_status: dict[str, int
 def run(source: Path, target: Path, timeout_s: float = TIMEOUT_S) -> int:
     print(f"mcprod quickstart: copying {source} to {target}")
     root = prepare_copy(source, target)
+    create_database(root)
     options = CycleOptions(site=SITE, repo_root=root, retry_backoff_s=1.0)
     started = time.monotonic()
     number = 0

@@ -160,6 +160,11 @@ class SqliteStore:
     # ---- opening and errors ------------------------------------------------------------
 
     def _check_file(self, create: bool) -> None:
+        if self.path.is_dir():
+            raise StoreError(
+                f"{self._display}: is a folder, not a state database; point --db or MCPROD_DB"
+                " at the database file"
+            )
         if not self.path.exists():
             if not create:
                 raise StoreError(

@@ -23,22 +23,50 @@ DEFAULT_SQLITE = ".mcprod/state.db"
 
 
 def resolve_db_url(url: str | None, repo_root: Path, env: Mapping[str, str] = os.environ) -> str:
-    if url:
+    """An empty value (`--db ""`, an empty `MCPROD_DB` secret in CI, a cron line with a
+    variable that did not expand) is an error: quietly using the embedded store
+    would start a second, private production."""
+    if url is not None:
+        if not url.strip():
+            raise StoreError("--db is empty: give the database URL, or leave the option out")
         return url
     from_env = env.get("MCPROD_DB")
-    if from_env:
+    if from_env is not None:
+        if not from_env.strip():
+            raise StoreError(
+                "MCPROD_DB is set but empty: set it to the database URL,"
+                " or unset it to use the embedded SQLite store"
+            )
         return from_env
     return f"sqlite://{repo_root.resolve() / DEFAULT_SQLITE}"
 
 
+def is_embedded(url: str) -> bool:
+    return url.startswith("sqlite:")
+
+
+def split_userinfo(url: str) -> tuple[str, str | None, str | None]:
+    """(URL without user info, user, password), by structure: the user info is what
+    comes before the LAST `@` of the part after `scheme://`. A URL parser would stop
+    at the first `/`, `?` or `#` and so miss a password holding one of them."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url, None, None
+    userinfo, at, hostpart = rest.rpartition("@")
+    if not at:
+        return url, None, None
+    user, colon, password = userinfo.partition(":")
+    return f"{scheme}://{hostpart}", user, password if colon else None
+
+
 def mask_url(url: str) -> str:
-    """`http://user:secret@host/db` -> `http://user:***@host/db`."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.password is None:
+    """`http://user:secret@host/db` -> `http://user:***@host/db`, whatever the password holds."""
+    bare, user, password = split_userinfo(url)
+    if user is None:
         return url
-    userinfo, _, hostinfo = parts.netloc.rpartition("@")
-    user = userinfo.split(":", 1)[0]
-    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}:***@{hostinfo}"))
+    scheme, _, hostpart = bare.partition("://")
+    shown = f"{user}:***" if password is not None else user
+    return f"{scheme}://{shown}@{hostpart}"
 
 
 def sqlite_path(url: str) -> Path:
@@ -74,22 +102,37 @@ class CouchTarget:
 
 
 def couch_target(url: str, env: Mapping[str, str] = os.environ) -> CouchTarget:
-    parts = urllib.parse.urlsplit(url)
+    shown = mask_url(url)
+    bare, url_user, url_password = split_userinfo(url)
+    try:
+        parts = urllib.parse.urlsplit(bare)
+        port = parts.port
+    except ValueError as exc:  # `[::1` unbalanced, `:abc` or `:99999` as the port
+        raise StoreError(f"{shown}: not a valid database URL ({_url_problem(exc)})") from None
     path = parts.path.strip("/")
     if not path or "/" in path:
-        raise StoreError(
-            f"{mask_url(url)}: name one database, as http://host:5984/<database>"
-        )
+        raise StoreError(f"{shown}: name one database, as http://host:5984/<database>")
     host = parts.hostname or ""
+    if not host:
+        raise StoreError(f"{shown}: no host name, as http://host:5984/<database>")
     netloc = f"[{host}]" if ":" in host else host
-    if parts.port is not None:
-        netloc += f":{parts.port}"
+    if port is not None:
+        netloc += f":{port}"
     base = urllib.parse.urlunsplit((parts.scheme, netloc, "", "", ""))
     db_name = urllib.parse.unquote(path)
-    if parts.username is not None:
-        user = urllib.parse.unquote(parts.username)
-        return CouchTarget(base, db_name, user, urllib.parse.unquote(parts.password or ""))
+    if url_user is not None:
+        user = urllib.parse.unquote(url_user)
+        return CouchTarget(base, db_name, user, urllib.parse.unquote(url_password or ""))
     return CouchTarget(base, db_name, *_credentials_from_env(env))
+
+
+def _url_problem(exc: ValueError) -> str:
+    text = str(exc)
+    if "IPv6" in text:
+        return "an unbalanced [ in the host: write [::1]"
+    if "out of range" in text:
+        return "the port must be between 0 and 65535"
+    return "the port must be a number, as :5984"
 
 
 def _credentials_from_env(env: Mapping[str, str]) -> tuple[str | None, str | None]:
@@ -110,12 +153,19 @@ def read_credentials_file(path: Path) -> tuple[str, str]:
         mode = path.stat().st_mode
     except OSError as exc:
         raise StoreError(f"{path}: cannot read the credentials file: {exc.strerror}") from None
+    if not stat.S_ISREG(mode):
+        raise StoreError(f"{path}: the credentials file is not a regular file (a folder?)")
     if stat.S_IMODE(mode) & 0o077:
         raise StoreError(
             f"{path}: credentials file is readable by others (mode {stat.S_IMODE(mode):04o});"
             f" run `chmod 600 {path}`"
         )
-    text = path.read_text(encoding="utf-8").strip()
+    try:
+        text = path.read_bytes().decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise StoreError(f"{path}: the credentials file is not UTF-8 text") from None
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read the credentials file: {exc.strerror}") from None
     if text.startswith("{"):
         try:
             data = json.loads(text)

@@ -10,7 +10,7 @@ from reconciler.catalogue.render import catalogue_json
 from reconciler.config.load import require_valid
 from reconciler.store.open import open_store
 from tests.enqueue.repo import VERSION, Repo, all_jobs, campaign_yaml, make_repo
-from tests.helpers import run_mcprod
+from tests.helpers import init_sqlite, run_mcprod
 
 MODULES = [
     "{module: WaterBi214, n_ev: 2500, ev_per_run: 1000}",
@@ -23,6 +23,8 @@ def _repo(tmp_path: Path, modules: list[str] = MODULES, **kw: object) -> Repo:
 
 
 def _mcprod(repo: Repo, db: str, *args: str, rat: bool = True):  # type: ignore[no-untyped-def]
+    if db.startswith("sqlite:"):
+        init_sqlite(db)  # what `mcprod db init` does: no other command creates it
     extra = repo.rat_root if rat else []
     return run_mcprod([*args, "--repo", str(repo.root), "--db", db, *extra])
 
@@ -100,7 +102,7 @@ def test_invalid_repository_applies_nothing(tmp_path: Path) -> None:
     assert (result.returncode, result.stderr) == (
         1, "campaigns/c.yaml:5:1: priority: expected an integer, got 'x'\n"
     )
-    assert not Path(f"{tmp_path}/state.db").exists()
+    assert all_jobs(db, repo.root) == []
 
 
 def test_module_missing_from_the_published_catalogue(tmp_path: Path) -> None:
