@@ -61,6 +61,7 @@ modules:
 SITE = """\
 name: local
 backend: {{type: slurm, partition: {partition}}}
+store: embedded  # a benchmark on one machine: the SQLite store on purpose
 max_running: 1000000
 rat_locations: {{"0.1.0-standin": CVMFS}}
 storage: {{base_url: "file://{root}/storage"}}

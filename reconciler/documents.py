@@ -35,7 +35,20 @@ Job document fields (every writer and reader uses these names):
     reason         last failure reason, or None (a cancel records why)
     cancelled_at    ISO time the reconciler cancelled it (campaign cancelled or --prune)
     attempts       [{n, site, backend_name, backend_id, reserved_at, submitted_at,
-                     finished_at, status, exit_code, reason}]
+                     finished_at, status, exit_code, reason, host, work_dir}]
+                   host, work_dir: the machine and the site work folder that submitted
+                   the attempt; its script, logs and return card are read from there
+
+Site lease document (`lease:site:<name>`, reconciler.site.lease): one active
+reconciler per site, across machines and work folders.
+
+    _id            lease:site:<name>
+    type           "lease"
+    site           the site's name
+    holder         {host, work_dir, pid, started_at}: who holds it, since when
+    renewed_at     ISO time of the last renewal (each cycle, and before submitting)
+    expires_at     ISO time after which another reconciler may take it over
+    taken_over_from  the previous holder when the lease was taken after it expired
 """
 
 from __future__ import annotations
@@ -99,6 +112,21 @@ DATA_ID = re.compile(
 
 OLD_JOB_ID = re.compile(rf"job:{MODULE_NAME}:r[0-9]+:p[0-9]+")
 """Job ids before sub-runs (`job:<module>:r<run>:p<pass>`): `db init` refuses them."""
+# The shapes a document read back from the store must have (DESIGN.md invariant 11);
+# the same patterns as the declaration's schemas. One place, used by every checker.
+# A module name as in MODULE_NAME, but never starting with a dot (no `.` or `..`).
+MODULE_PATTERN = re.compile(r"[A-Za-z0-9_+-][A-Za-z0-9_.+-]{0,199}")
+LABEL_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+VERSION_PATTERN = re.compile(r"[0-9A-Za-z][0-9A-Za-z_.+-]{0,63}")
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_.:+-]{1,200}")
+PLACEHOLDER_NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+# Starts with a letter or digit, so that it can never be read as a command option.
+BACKEND_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
+JOB_ID_PATTERN = JOB_ID  # job:<module>:r<run>:s<sub>:p<pass>
+
+
+def job_id(module: str, run: int, pass_: int) -> str:
+    return f"job:{module}:r{run}:p{pass_}"
 
 
 def short_commit(commit: str) -> str:
@@ -150,6 +178,10 @@ def campaign_status_id(label: str) -> str:
 
 def site_id(name: str) -> str:
     return f"site:{name}"
+
+
+def lease_id(site: str) -> str:
+    return f"lease:site:{site}"
 
 
 def catalogue_id(rat_version: str) -> str:

@@ -13,7 +13,7 @@ import os
 import signal
 import time
 
-CRASH_POINTS = ("after-reserve", "after-submit")
+CRASH_POINTS = ("after-reserve", "after-submit", "local-after-launch")
 
 
 def crash_point(name: str) -> None:

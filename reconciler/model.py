@@ -148,6 +148,9 @@ class Site:
     rat_locations: Mapping[str, str] = field(default_factory=dict)
     accepts: tuple[str, ...] | None = None
     setup: tuple[str, ...] = ()  # shell lines a job runs before RAT's env script
+    # "embedded": the SQLite store on purpose, for a site whose backend is not local.
+    store: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)  # given to every job
 
     def accepts_campaign(self, label: str) -> bool:
         """The site's `accepts` list (labels or globs); no list means every campaign."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from reconciler.errors import BackendError
 
@@ -80,7 +80,10 @@ class BackendContext:
     site: str
     work_dir: Path
     max_running: int = 100
-    env: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict)  # for the backend's own commands
+    # The site file's `env:`: given to every job, on top of the allow-list of
+    # reconciler.backends.environment (jobs never inherit the reconciler's environment).
+    job_env: Mapping[str, str] = field(default_factory=dict)
 
 
 class Backend(Protocol):
@@ -137,3 +140,17 @@ class GatesSubmission(Protocol):
     def submission_blocker(self) -> str | None:
         """None when submitting may go ahead, else one line saying what to fix."""
         ...
+
+
+# The backend that holds a job's current attempt (a site's attempts may have been
+# submitted from another work folder, by the reconciler that held the lease then).
+BackendOf = Callable[[Any], Backend]
+
+
+def by_backend(jobs: Sequence[Any], backend_of: BackendOf) -> list[tuple[Backend, list[Any]]]:
+    """Jobs grouped by the backend that holds them, in first-seen order."""
+    groups: dict[int, tuple[Backend, list[Any]]] = {}
+    for job in jobs:
+        backend = backend_of(job)
+        groups.setdefault(id(backend), (backend, []))[1].append(job)
+    return list(groups.values())

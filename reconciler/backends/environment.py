@@ -2,9 +2,11 @@
 
 The reconciler's environment holds the database URL and its credentials
 (`MCPROD_DB`, `MCPROD_DB_USER`, `MCPROD_DB_PASSWORD`, ...). A job that inherited
-it would hand them to every worker node. So a backend starts a job with only the
-names below, taken from the reconciler's environment when set there, plus the
-variables a site declares for its jobs. Nothing named `MCPROD_*` ever passes.
+it would hand them to every worker node, and Slurm would keep them in its state
+directory. So a backend starts a job with only what a job needs: the names
+below, taken from the reconciler's environment when set there, plus the
+variables the site file declares under `env:`. Nothing named `MCPROD_*` ever
+passes, whatever a site file says.
 """
 
 from __future__ import annotations

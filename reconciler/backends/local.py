@@ -4,8 +4,13 @@ Everything lives in a folder (`<site work dir>/local-backend/`) so that a
 reconciler restarted from cron finds its jobs again:
 
     jobs/<id>/spec.json     what to run (script, work dir, log paths) and the name
+    jobs/<id>/starting      written before the launch: a job is launched once, ever
+    jobs/<id>/launches      one line per launch (time, reconciler pid)
     jobs/<id>/pid           "<pid> <start time>" once started (the start time
                             guards against a recycled pid)
+    jobs/<id>/self_pid      written by the wrapper itself as it begins, so a job
+                            launched by a reconciler that died before writing
+                            `pid` is still found
     jobs/<id>/exit_code     written by the wrapper when the script ends
     jobs/<id>/cancelled     written by `cancel`
     names/<name>            the id holding that name
@@ -33,10 +38,14 @@ from pathlib import Path
 
 from reconciler.backends.backend_options import option_int
 from reconciler.backends.base import UNKNOWN, BackendContext, BackendState, SubmitResult, SubmitSpec
+from reconciler.backends.environment import job_environment
 from reconciler.errors import BackendError
+from reconciler.faults import crash_point
 
-# Runs the job script with its logs, then records the exit code atomically.
+# Records its own pid, runs the job script with its logs, then records the exit
+# code atomically.
 WRAPPER = """\
+echo "$$" >"$4/self_pid"
 "$1" >"$2" 2>"$3" </dev/null
 code=$?
 echo "$code" >"$4/exit_code.tmp" && mv "$4/exit_code.tmp" "$4/exit_code"
@@ -64,6 +73,7 @@ class LocalBackend:
 
     def __init__(self, options: Mapping[str, object], context: BackendContext) -> None:
         self.root = context.work_dir / "local-backend"
+        self.job_env = job_environment(os.environ, context.job_env)
         # `max_parallel` (site file) caps this machine below the site's max_running.
         self.max_running = min(
             context.max_running, option_int(options, "max_parallel", context.max_running, 1)
@@ -143,21 +153,30 @@ class LocalBackend:
         free = self.max_running - len(self._running_ids())
         queued = sorted((self.root / "queued").iterdir(), key=lambda p: int(p.name))
         for marker in queued[: max(free, 0)]:
-            self._start(marker.name)
+            job_dir = self._job_dir(marker.name)
+            # Marked before the launch and out of the queue: a crash anywhere from here
+            # on leaves a job that is never launched again (at most one copy runs).
+            (job_dir / "starting").touch()
             marker.unlink()
+            (self.root / "running" / marker.name).touch()
+            self._start(marker.name)
 
     def _start(self, backend_id: str) -> None:
         job_dir = self._job_dir(backend_id)
         spec = json.loads((job_dir / "spec.json").read_text())
         Path(spec["work_dir"]).mkdir(parents=True, exist_ok=True)
+        with (job_dir / "launches").open("a") as log:  # one line per launch, for people
+            log.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} by pid {os.getpid()}\n")
         launched = subprocess.run(
             ["/bin/sh", "-c", LAUNCHER, "launch", "/bin/sh", "-c", WRAPPER, spec["name"],
              spec["script"], spec["stdout"], spec["stderr"], str(job_dir)],
             cwd=spec["work_dir"],
+            env=self.job_env,
             capture_output=True,
             text=True,
             check=False,
         )
+        crash_point("local-after-launch")
         pid = launched.stdout.strip()
         if launched.returncode != 0 or not pid.isdigit():
             _write_atomic(job_dir / "exit_code", "127")
@@ -166,14 +185,28 @@ class LocalBackend:
         _wait_for_own_group(int(pid))
         started = process_start_time(int(pid)) or "gone"
         _write_atomic(job_dir / "pid", f"{pid} {started}")
-        (self.root / "running" / backend_id).touch()
 
     def _alive(self, backend_id: str) -> bool:
+        job_dir = self._job_dir(backend_id)
         try:
-            pid, started = (self._job_dir(backend_id) / "pid").read_text().split()
+            pid, started = (job_dir / "pid").read_text().split()
+        except (OSError, ValueError):
+            return self._adopt_self_pid(job_dir)
+        return process_start_time(int(pid)) == started
+
+    def _adopt_self_pid(self, job_dir: Path) -> bool:
+        """A launch whose launcher died before writing `pid`: the wrapper's own record."""
+        if not (job_dir / "starting").exists():
+            return False
+        try:
+            pid = int((job_dir / "self_pid").read_text().strip())
         except (OSError, ValueError):
             return False
-        return process_start_time(int(pid)) == started
+        started = process_start_time(pid)
+        if started is None:
+            return False
+        _write_atomic(job_dir / "pid", f"{pid} {started}")
+        return True
 
     def _state(self, backend_id: str) -> BackendState:
         job_dir = self._job_dir(backend_id)
@@ -187,12 +220,18 @@ class LocalBackend:
             return BackendState("cancelled", reason="cancelled")
         if "exit_code" in present:
             return self._finished(job_dir, present)
-        if "pid" not in present:
+        if "pid" not in present and "starting" not in present:
             return BackendState("pending")
         if self._alive(backend_id):
             return BackendState("running")
         if (job_dir / "exit_code").exists():  # it ended between the two looks above
             return self._finished(job_dir, present | {"exit_code"})
+        if "pid" not in present and "self_pid" not in present:
+            return BackendState(
+                "failed", None,
+                "its start was interrupted (the reconciler died while launching it);"
+                " not launched again, so that it never runs twice",
+            )
         return BackendState(
             "failed", None, "process ended without an exit code (killed, or the machine restarted)"
         )
@@ -207,9 +246,11 @@ class LocalBackend:
         return BackendState("failed", code, f"exit code {code}")
 
     def states(self, backend_ids: Sequence[str]) -> dict[str, BackendState]:
+        # Under the lock: a job another reconciler is launching right now (marked
+        # `starting`, no pid yet) must not be read as one whose launch was interrupted.
         with self._locked():
             self._start_queued()
-        return {backend_id: self._state(backend_id) for backend_id in backend_ids}
+            return {backend_id: self._state(backend_id) for backend_id in backend_ids}
 
     def find_by_names(self, names: Sequence[str]) -> dict[str, str]:
         found: dict[str, str] = {}

@@ -25,6 +25,7 @@ sbatch calls when not using arrays, default 8).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from pathlib import Path
 from reconciler.backends.backend_options import option_int, option_str, option_str_list
 from reconciler.backends.base import UNKNOWN, BackendContext, BackendState, SubmitResult, SubmitSpec
 from reconciler.backends.commands import run_command
+from reconciler.backends.environment import job_environment
 from reconciler.backends.slurm_array import (
     ARRAY_NAME_PREFIX,
     fits_manifest,
@@ -89,6 +91,11 @@ class SlurmBackend:
 
     def __init__(self, options: Mapping[str, object], context: BackendContext) -> None:
         self.context = context
+        # Exported by name only: values reach sbatch through its own environment, so a
+        # value with a comma cannot break the list, and nothing else is exported.
+        self.job_env = job_environment(os.environ, context.job_env)
+        self.sbatch_env = {**context.env, **self.job_env}
+        self.export = "--export=" + ",".join(sorted(self.job_env) or ["NIL"])
         self.partition = option_str(options, "partition")
         self.account = option_str(options, "account")
         self.time_limit = option_str(options, "time_limit")
@@ -115,7 +122,7 @@ class SlurmBackend:
         )
 
     def _sbatch(self, job_args: list[str], script: Path) -> list[str]:
-        argv = ["sbatch", "--parsable", *job_args]
+        argv = ["sbatch", "--parsable", self.export, *job_args]
         for flag, value in (
             ("--partition", self.partition),
             ("--account", self.account),
@@ -128,7 +135,7 @@ class SlurmBackend:
         return [*argv, *self.extra_args, str(script)]
 
     def _run_sbatch(self, argv: list[str]) -> str:
-        result = run_command(argv, env=self.context.env)
+        result = run_command(argv, env=self.sbatch_env)
         backend_id = result.stdout.strip().split(";")[0]
         if not backend_id.isdigit():
             raise BackendError(f"sbatch: unexpected answer {result.stdout.strip()!r}")

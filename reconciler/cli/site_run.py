@@ -6,6 +6,7 @@ Called from reconciler/cli/reconcile.py when --site is given; the cycle itself i
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -85,6 +86,10 @@ def run_site_command(
         max_cancel=max_cancel,
         proxy_warn_s=parse_duration("--proxy-warn", proxy_warn),
     )
+    if not (once or dry_run):
+        # The lease must outlive the pause between two cycles of the loop that holds it.
+        looping = 3 * parse_duration("--interval", interval)
+        options = dataclasses.replace(options, lease_s=max(options.lease_s, looping))
     if once or dry_run:
         try:
             result = run_cycle(options)

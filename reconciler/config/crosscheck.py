@@ -161,6 +161,15 @@ def check_site_versions(
             )
 
 
+def check_site_env(where: Located, site: Site, sink: DiagnosticSink) -> None:
+    """The reconciler's own variables (the database URL and its credentials) never
+    reach a job, so a site file may not hand them over either."""
+    for name in site.env:
+        if name.startswith("MCPROD_"):
+            where.error(sink, ("env", name), "MCPROD_ variables belong to the"
+                        " reconciler and never reach a job; remove it")
+
+
 BIG_CAMPAIGN_JOBS = 1000
 
 

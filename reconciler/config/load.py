@@ -23,6 +23,7 @@ from reconciler.config.crosscheck import (
     check_frozen_ratdb,
     check_job_caps,
     check_site_coverage,
+    check_site_env,
     check_site_versions,
 )
 from reconciler.config.filecheck import unreadable_reason
@@ -295,6 +296,7 @@ def _validate(root: Path, catalogues: CatalogueFinder | None) -> LoadResult:
         site = build_site(where.rel, where.doc)
         sites[site.name] = site
         check_site_versions(where, site, state.declared["rat-version"], sink)
+        check_site_env(where, site, sink)
     all_sites_valid = len(sites) == len(state.declared["site"])
 
     campaigns: dict[str, Campaign] = {}

@@ -120,4 +120,6 @@ def build_site(rel: str, doc: YamlDoc) -> Site:
         rat_locations=dict(data["rat_locations"]),
         accepts=tuple(accepts) if accepts is not None else None,
         setup=tuple(data.get("setup") or ()),
+        store=data.get("store"),
+        env=dict(data.get("env") or {}),
     )

@@ -44,6 +44,8 @@ _PATTERN_HINTS = {
     "^[A-Za-z][A-Za-z0-9]*$": "expected a module-name prefix such as Water",
     "^[a-z][a-z0-9_]*$": "expected a lower-case phase name such as water",
     "^[A-Za-z_][A-Za-z0-9_]*$": "expected a placeholder name (letters, digits, _)",
+    "^[A-Z_][A-Z0-9_]*$": "expected an environment variable name (capital letters, digits, _)",
+    "^[^\\n\\r]*$": "expected one line of text",
     "^([0-9]+-)?[0-9]{1,3}:[0-5][0-9]:[0-5][0-9]$": 'expected [D-]HH:MM:SS, e.g. "20:00:00"',
     "^[0-9]+[KMGT]?$": "expected a memory size such as 4G",
     "^[0-9]+[KMGT]?B?$": "expected a memory size such as 4GB",

@@ -28,9 +28,21 @@ def labels_in_store(store: Store) -> list[str]:
     return sorted(str(row.key[0]) for row in rows if row.key and isinstance(row.key[0], str))
 
 
-def _job_from_row(row: ViewRow) -> ObservedJob:
+def _job_from_row(row: ViewRow) -> ObservedJob | None:
+    """The job a row describes; None for a row whose document does not have the shape
+    the planner writes (documents in the store are untrusted: such a row is left alone,
+    and the site cycle reports its document)."""
+    try:
+        return _convert(row)
+    except (TypeError, ValueError):
+        return None
+
+
+def _convert(row: ViewRow) -> ObservedJob:
     campaign, entry_key, index = row.key
     value: dict[str, Any] = row.value or {}
+    if isinstance(index, bool) or isinstance(value.get("priority"), bool):
+        raise TypeError("a boolean where a number belongs")
     return ObservedJob(
         id=str(row.id),
         campaign=str(campaign),
@@ -47,7 +59,7 @@ def _job_from_row(row: ViewRow) -> ObservedJob:
 
 def campaign_jobs(store: Store, label: str) -> list[ObservedJob]:
     rows = store.view(BY_CAMPAIGN, startkey=[label], endkey=[label, {}], reduce=False)
-    return [_job_from_row(row) for row in rows]
+    return [job for job in map(_job_from_row, rows) if job is not None]
 
 
 def _group(entry_key: str, run: int, mode: EventMode) -> tuple[str, int]:

@@ -74,7 +74,21 @@ class AttemptFiles:
 def attempt_dir(work_root: Path, job: Mapping[str, Any], attempt: int | None = None) -> Path:
     number = job.get("attempt") if attempt is None else attempt
     folder = f"r{job['run']}_s{job.get('subrun') or 0}_p{job['pass']}"
-    return work_root / "jobs" / str(job["module"]) / folder / f"a{number}"
+    return inside(work_root / "jobs" / str(job["module"]) / folder / f"a{number}", work_root,
+                  "the job folder")
+
+
+def inside(path: Path, root: Path, what: str) -> Path:
+    """`path`, after checking that it stays inside `root` (no `..`, no way out through
+    a symlink): every path built from a document goes through here."""
+    if not path.resolve().is_relative_to(root.resolve()):
+        raise JobScriptError(f"{what} {path} would be outside {root}")
+    return path
+
+
+def one_line(value: object) -> str:
+    """Text for a comment of the script: printable characters only, on one line."""
+    return "".join(c if c.isprintable() else "?" for c in str(value))
 
 
 def attempt_files(
@@ -141,6 +155,21 @@ def output_file_name(job: Mapping[str, Any], data_type: str) -> str:
         "other_ratds": f"{stem}_{suffix}.root",
         "other_ntuple": f"{stem}_{suffix}.ntuple.root",
     }[data_type]
+
+
+def job_label(job: Mapping[str, Any]) -> str:
+    """The label in the job's output folder: its campaign."""
+    return str(job.get("campaign") or (job.get("labels") or ["unlabelled"])[0])
+
+
+def expected_outputs(job: Mapping[str, Any], base_url: str) -> dict[str, str]:
+    """URL -> data type of every output the job is to produce, derived from the job
+    document alone (never from what its return card claims)."""
+    label, module = job_label(job), str(job["module"])
+    return {
+        output_url(base_url, label, module, output_file_name(job, str(kind))): str(kind)
+        for kind in job.get("outputs") or []
+    }
 
 
 def render_macro(
@@ -222,7 +251,7 @@ def render_job_script(
 
     `catalogue` (LFN base, DIRAC SE): the outputs are copied and registered in the
     DIRAC File Catalog by the stage-out (dirac-dms-add-file) instead of gfal-copy."""
-    label = str(job.get("campaign") or (job.get("labels") or ["unlabelled"])[0])
+    label = job_label(job)
     module = str(job["module"])
     plan: dict[str, Any] = {
         "card": "return-card.json",
@@ -243,8 +272,9 @@ def render_job_script(
     destination = output_url(base_url, label, str(job["module"]), "")
     return f"""#!/bin/bash
 # mcprod job script (generated; kept for reading). One attempt of one job:
-#   job      {job.get('_id')}  attempt {attempt}
-#   campaign {label}  RAT {job.get('rat_version')}  macro {job.get('macro_path')}
+#   job      {one_line(job.get('_id'))}  attempt {attempt}
+#   campaign {one_line(label)}  RAT {one_line(job.get('rat_version'))}
+#   macro    {one_line(job.get('macro_path'))}
 # It runs in the folder the batch system starts it in and leaves there:
 # job.mac, rat.log, the outputs, and return-card.json (what the reconciler reads).
 set -euo pipefail
@@ -306,7 +336,11 @@ def prepare_attempt(
     number = int(job.get("attempt") or 0) if attempt is None else attempt
     rat_version = str(job.get("rat_version"))
     env_script = env_script_for(site, rat_version, version_env)
-    macro_path = release_root(env_script, rat_version) / str(job.get("macro_path"))
+    release = release_root(env_script, rat_version)
+    relative = str(job.get("macro_path"))
+    if Path(relative).is_absolute():
+        raise JobScriptError(f"macro path {relative!r} must be relative to the RAT release")
+    macro_path = inside(release / relative, release, "the macro")
     try:
         macro_source = macro_path.read_text(encoding="utf-8")
     except OSError as error:

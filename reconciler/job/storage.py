@@ -31,7 +31,11 @@ class StorageError(McprodError):
 
 
 def output_url(base_url: str, label: str, module: str, name: str) -> str:
-    """`<base_url>/<label>/<Module>/<name>`, the layout every site uses."""
+    """`<base_url>/<label>/<Module>/<name>`, the layout every site uses. Each part is
+    one path segment, so the URL stays under the storage base whatever a document says."""
+    for part in (label, module, name):
+        if "/" in part or part in (".", "..") or any(not c.isprintable() for c in part):
+            raise StorageError(f"{part!r} cannot be part of an output URL under {base_url}")
     return f"{base_url.rstrip('/')}/{label}/{module}/{name}"
 
 

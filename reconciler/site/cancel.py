@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from reconciler.backends.base import Backend
+from reconciler.backends.base import Backend, BackendOf
 from reconciler.documents import Doc
 from reconciler.errors import BackendError
+from reconciler.job.untrusted import Rejected
 from reconciler.site.decisions import cancel_done
 from reconciler.site.jobs import site_tasks
 from reconciler.store.cas import cas_apply, guarded
@@ -48,15 +49,22 @@ def _still_requested(job: Doc) -> Any:
 
 
 def stop_cancelled(
-    store: Store, backend: Backend, site: str, now: dt.datetime, *, dry_run: bool = False
+    store: Store,
+    backend: Backend,
+    site: str,
+    now: dt.datetime,
+    *,
+    dry_run: bool = False,
+    rejected: Rejected | None = None,
+    backend_of: BackendOf | None = None,
 ) -> CancelResult:
     result = CancelResult()
-    for job in requested_cancellations(site_tasks(store, "cancels_to_stop", site)):
+    for job in requested_cancellations(site_tasks(store, "cancels_to_stop", site, rejected)):
         doc = dict(job)
         backend_id = doc.get("backend_id")
         try:
             if backend_id and not dry_run:
-                backend.cancel(str(backend_id))
+                (backend_of(doc) if backend_of else backend).cancel(str(backend_id))
         except BackendError as exc:
             result.errors.append(f"{doc['_id']}: cancel in the batch system failed: {exc}")
             continue

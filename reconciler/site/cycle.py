@@ -19,27 +19,40 @@ converges from what the documents say.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reconciler.backends.base import Backend, BackendContext, GatesSubmission, SubmitSpec
+from reconciler.backends.base import (
+    Backend,
+    BackendContext,
+    BackendOf,
+    GatesSubmission,
+    SubmitSpec,
+)
 from reconciler.backends.registry import create_backend
 from reconciler.documents import Doc, iso
 from reconciler.errors import BackendError, McprodError
+from reconciler.job.untrusted import Rejected
 from reconciler.model import DeclaredRepo, Site
 from reconciler.site.campaign_refresh import refresh_campaign_statuses
 from reconciler.site.cancel import stop_cancelled
 from reconciler.site.decisions import (
     DEFAULT_BACKOFF_S,
     DEFAULT_STALE_AFTER_S,
+    recorded_work_dir,
     select_for_submission,
     skip_reason,
 )
 from reconciler.site.heartbeat import write_heartbeat
 from reconciler.site.jobs import count_active, site_jobs, waiting_in_queue_order
+from reconciler.site.lease import DEFAULT_LEASE_S, Holder
+from reconciler.site.lease import take as take_lease
 from reconciler.site.lock import submit_lock
 from reconciler.site.monitor import (
+    ExpectedOutputs,
     FetchReturned,
     LogTail,
     ReturnCardPath,
@@ -52,6 +65,7 @@ from reconciler.site.result import SiteCycleResult
 from reconciler.site.retry import retry_failed
 from reconciler.site.submit import submit_jobs
 from reconciler.store.interface import Store
+from reconciler.store.url import is_embedded, mask_url, resolve_db_url
 
 Clock = Callable[[], dt.datetime]
 
@@ -74,6 +88,7 @@ class CycleOptions:
     rat_roots: Mapping[str, Path] = field(default_factory=dict)
     max_cancel: int = 1000
     proxy_warn_s: float = DEFAULT_WARN_S
+    lease_s: float = DEFAULT_LEASE_S
 
 
 @dataclass(frozen=True)
@@ -94,10 +109,13 @@ class SitePieces:
     prepare: Callable[[Doc], SubmitSpec]
     card_path: ReturnCardPath
     verify: VerifyFile
+    expected: ExpectedOutputs
     backend_for: Callable[[str], Backend] = field(default=lambda _name: _cannot_ask(_name))
     log_tail: LogTail | None = None
     fetch: FetchReturned | None = None  # grid backends: bring the card and logs home
     proxy: Callable[[], ProxyState] | None = None  # None: this site needs no grid proxy
+    # The backend of another work folder of this site (attempts submitted from there).
+    backend_at: Callable[[Path], Backend] | None = None
 
 
 def _cannot_ask(site: str) -> Backend:
@@ -115,8 +133,24 @@ def site_work_dir(site: Site, repo_root: Path, override: Path | None) -> Path:
     return repo_root / ".mcprod" / "sites" / site.name
 
 
+def embedded_store_refusal(site: Site, url: str) -> str | None:
+    """A site whose jobs run beyond this machine keeps its state in the shared database;
+    the embedded SQLite file there is almost always a forgotten MCPROD_DB."""
+    if not is_embedded(url) or site.backend.type == "local" or site.store == "embedded":
+        return None
+    return (
+        f"site {site.name} submits to {site.backend.type}: refusing the embedded store"
+        f" {mask_url(url)}; set MCPROD_DB (or --db) to the production database, or write"
+        f" `store: embedded` in {site.source.file} to keep this site's state in that file"
+        " on purpose"
+    )
+
+
 def backend_for_site(site: Site, work_dir: Path) -> Backend:
-    return create_backend(site.backend, BackendContext(site.name, work_dir, site.max_running))
+    return create_backend(
+        site.backend,
+        BackendContext(site.name, work_dir, site.max_running, job_env=dict(site.env)),
+    )
 
 
 def run_site_cycle(
@@ -145,9 +179,17 @@ def run_site_cycle(
     if site is None:
         known = ", ".join(sorted(repo.sites)) or "none"
         raise McprodError(f"site '{options.site}' is not declared in sites/ (declared: {known})")
+    refusal = embedded_store_refusal(site, resolve_db_url(options.db_url, options.repo_root))
+    if refusal is not None:
+        raise McprodError(refusal)
     work_dir = site_work_dir(site, options.repo_root, options.work_dir)
     store = open_store(options)
     try:
+        if not options.dry_run:
+            me = Holder(socket.gethostname(), str(work_dir), os.getpid())
+            took_over = take_lease(store, site.name, me, clock(), options.lease_s)
+            if took_over:
+                result.notes.append(took_over)
         pieces = pieces_for(site, work_dir, repo, store)
         _cycle(options, repo, site, work_dir, pieces, store, loaded, enqueue, clock, result)
     finally:
@@ -181,49 +223,100 @@ def _cycle(
     if acting and enqueue is not None:
         enqueue(store, repo, result)  # on a dry run: only counts what it would create
 
+    rejected = Rejected()
+    backend_of = _router(pieces, work_dir)
     with submit_lock(work_dir):
-        recovered = recover_own_reservations(store, pieces.backend, site.name, clock(), dry_run=dry)
+        recovered = recover_own_reservations(
+            store, pieces.backend, site.name, clock(), dry_run=dry, rejected=rejected,
+            backend_of=backend_of,
+        )
     result.adopted, result.released = recovered.adopted, recovered.released
     result.errors.extend(recovered.errors)
 
-    stopped = stop_cancelled(store, pieces.backend, site.name, clock(), dry_run=dry)
+    stopped = stop_cancelled(
+        store, pieces.backend, site.name, clock(), dry_run=dry, rejected=rejected,
+        backend_of=backend_of,
+    )
     result.cancelled = stopped.stopped
     result.errors.extend(stopped.errors)
 
-    active = site_jobs(store, site.name, ["submitted", "running"])
+    active = site_jobs(store, site.name, ["submitted", "running"], rejected)
     monitored = monitor_jobs(
         store, pieces.backend, active, card_path=pieces.card_path, verify=pieces.verify,
-        now=clock(), dry_run=dry, log_tail=pieces.log_tail, fetch=pieces.fetch,
+        expected=pieces.expected, now=clock(), dry_run=dry, log_tail=pieces.log_tail,
+        fetch=pieces.fetch, backend_of=backend_of,
     )
     result.running, result.completed, result.failed = (
         monitored.running, monitored.completed, monitored.failed
     )
     result.notes.extend(monitored.failures)
     result.errors.extend(monitored.errors)
-    if not acting:
-        return
+    if acting:
+        _act(options, repo, site, work_dir, pieces, store, dry, clock, result, rejected)
+    _report_rejected(rejected, result)
+    if not dry:
+        if acting:
+            refresh_campaign_statuses(store, repo.campaigns.values(), clock(), site=site.name)
+        # Monitor-only cycles too: the heartbeat carries this cycle's errors.
+        write_heartbeat(
+            store, site.name, clock(), commit=loaded.commit,
+            extra={"last_cycle": result.summary_lines(), "last_errors": result.errors,
+                   "last_alerts": result.alerts, "proxy_expires_at": result.proxy_expires_at,
+                   "monitor_only": loaded.monitor_only,
+                   "bad_documents": result.bad_documents},
+        )
 
+
+def _act(
+    options: CycleOptions,
+    repo: DeclaredRepo,
+    site: Site,
+    work_dir: Path,
+    pieces: SitePieces,
+    store: Store,
+    dry: bool,
+    clock: Clock,
+    result: SiteCycleResult,
+    rejected: Rejected,
+) -> None:
+    """The steps that change work: retry, release stale sites' jobs, submit."""
     retried = retry_failed(
-        store, site.name, repo.campaigns, clock(), options.retry_backoff_s, dry_run=dry
+        store, site.name, repo.campaigns, clock(), options.retry_backoff_s, dry_run=dry,
+        rejected=rejected,
     )
     result.retried, result.not_retried = retried.retried, retried.gave_up
     result.alerts.extend(retried.given_up)
 
     others = sorted(name for name in repo.sites if name != site.name)
     stale = release_stale_sites(
-        store, others, pieces.backend_for, clock(), options.stale_after_s, dry_run=dry
+        store, others, pieces.backend_for, clock(), options.stale_after_s, dry_run=dry,
+        rejected=rejected,
     )
     result.stale_released = stale.stale_released
     result.notes.extend(stale.notes)
 
-    _submit(store, site, pieces, repo, dry, work_dir, clock, result)
-    if not dry:
-        refresh_campaign_statuses(store, repo.campaigns.values(), clock(), site=site.name)
-        write_heartbeat(
-            store, site.name, clock(), commit=loaded.commit,
-            extra={"last_cycle": result.summary_lines(), "last_errors": result.errors,
-                   "last_alerts": result.alerts, "proxy_expires_at": result.proxy_expires_at},
-        )
+    _submit(store, site, pieces, repo, dry, work_dir, clock, result, rejected, options.lease_s)
+
+
+def _router(pieces: SitePieces, work_dir: Path) -> BackendOf:
+    """The backend holding a job's attempt: ours, or that of the work folder recorded
+    on the attempt (submitted by the reconciler that held the lease before us)."""
+    made: dict[str, Backend] = {str(work_dir): pieces.backend}
+
+    def backend_of(job: Doc) -> Backend:
+        folder = recorded_work_dir(job) or str(work_dir)
+        if folder not in made:
+            if pieces.backend_at is None:
+                return pieces.backend
+            made[folder] = pieces.backend_at(Path(folder))
+        return made[folder]
+
+    return backend_of
+
+
+def _report_rejected(rejected: Rejected, result: SiteCycleResult) -> None:
+    result.bad_documents = len(rejected)
+    result.errors.extend(rejected.lines.values())
 
 
 def _submit(
@@ -235,6 +328,8 @@ def _submit(
     work_dir: Path,
     clock: Clock,
     result: SiteCycleResult,
+    rejected: Rejected,
+    lease_s: float,
 ) -> None:
     if not site.enabled:
         result.notes.append(f"site {site.name} is disabled: monitoring only, nothing submitted")
@@ -251,15 +346,24 @@ def _submit(
         if active >= site.max_running:
             return
         now = clock()
-        eligible, skipped = _eligible(store, site, repo, site.max_running - active, now)
+        eligible, skipped = _eligible(
+            store, site, repo, site.max_running - active, now, rejected
+        )
         selection = select_for_submission(eligible, site, repo.campaigns, active, now)
         result.waiting_skipped = skipped
         if dry:
             result.submitted = len(selection.chosen)
             return
+        if not selection.chosen:
+            return
+        # Renewed right before submitting: a cycle that outlived its lease (taken over
+        # by another reconciler meanwhile) must not submit next to the new holder.
+        me = Holder(socket.gethostname(), str(work_dir), os.getpid())
+        take_lease(store, site.name, me, clock(), lease_s)
+        where = {"host": me.host, "work_dir": me.work_dir}
         submitted = submit_jobs(
             store, pieces.backend, selection.chosen, site=site.name, prepare=pieces.prepare,
-            clock=clock,
+            clock=clock, where=where,
         )
     result.submitted += submitted.submitted
     result.lost_races += submitted.lost_races
@@ -268,13 +372,20 @@ def _submit(
 
 
 def _eligible(
-    store: Store, site: Site, repo: DeclaredRepo, wanted: int, now: dt.datetime
+    store: Store,
+    site: Site,
+    repo: DeclaredRepo,
+    wanted: int,
+    now: dt.datetime,
+    rejected: Rejected,
 ) -> tuple[list[Doc], dict[str, int]]:
     """The first `wanted` waiting jobs (queue order) this site may take, and why the
     jobs passed over on the way were not taken."""
     eligible: list[Doc] = []
     skipped: dict[str, int] = {}
     for doc in waiting_in_queue_order(store):
+        if not rejected.admit(doc):
+            continue
         reason = skip_reason(doc, site, repo.campaigns, now)
         if reason is None:
             eligible.append(doc)

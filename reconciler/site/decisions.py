@@ -103,8 +103,15 @@ def _current_attempt(doc: Doc) -> dict[str, Any]:
     return last
 
 
-def reserve(job: Mapping[str, Any], site: str, now: dt.datetime) -> Doc:
-    """Waiting -> reserved by `site` for attempt n+1 (written by compare-and-set)."""
+def reserve(
+    job: Mapping[str, Any],
+    site: str,
+    now: dt.datetime,
+    where: Mapping[str, str] | None = None,
+) -> Doc:
+    """Waiting -> reserved by `site` for attempt n+1 (written by compare-and-set).
+    `where` ({"host", "work_dir"}) is recorded on the attempt: its script, logs and
+    return card live there, whichever reconciler of the site looks at it later."""
     doc = copy.deepcopy(dict(job))
     n = int(doc.get("attempt") or 0) + 1
     name = backend_name(str(doc["_id"]), n)
@@ -131,9 +138,22 @@ def reserve(job: Mapping[str, Any], site: str, now: dt.datetime) -> Doc:
             "status": "reserved",
             "exit_code": None,
             "reason": None,
+            **(where or {}),
         }
     )
     return doc
+
+
+def recorded_work_dir(job: Mapping[str, Any]) -> str | None:
+    """The work folder the current attempt was submitted from, if it was recorded."""
+    attempts = job.get("attempts")
+    if not isinstance(attempts, list) or not attempts or not isinstance(attempts[-1], dict):
+        return None
+    last = attempts[-1]
+    folder = last.get("work_dir")
+    if last.get("n") != job.get("attempt") or not isinstance(folder, str) or not folder:
+        return None
+    return folder
 
 
 def mark_submitted(job: Mapping[str, Any], backend_id: str, now: dt.datetime) -> Doc:

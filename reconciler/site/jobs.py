@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from reconciler.documents import ACTIVE_STATUSES, Doc
+from reconciler.job.untrusted import Rejected
 from reconciler.store.cas import PAGE, read_docs
 from reconciler.store.interface import Store
 
@@ -21,23 +22,32 @@ def site_job_ids(store: Store, site: str, statuses: Sequence[str]) -> list[str]:
     return [row.id for row in rows if row.id is not None]
 
 
-def site_jobs(store: Store, site: str, statuses: Sequence[str]) -> list[Doc]:
-    """Jobs that really are held by `site` in these statuses, read from the documents."""
+def site_jobs(
+    store: Store, site: str, statuses: Sequence[str], rejected: Rejected | None = None
+) -> list[Doc]:
+    """Jobs that really are held by `site` in these statuses, read from the documents;
+    a document that fails the checks of reconciler.job.untrusted is left out (and
+    noted in `rejected`): nothing acts on it."""
     wanted = set(statuses)
+    seen = rejected if rejected is not None else Rejected()
     return [
         doc
         for doc in read_docs(store, site_job_ids(store, site, statuses))
-        if doc.get("site") == site and doc.get("status") in wanted
+        if doc.get("site") == site and doc.get("status") in wanted and seen.admit(doc)
     ]
 
 
-def site_tasks(store: Store, view: str, site: str) -> list[Doc]:
+def site_tasks(
+    store: Store, view: str, site: str, rejected: Rejected | None = None
+) -> list[Doc]:
     """Jobs that a task view (`failed_to_judge`, `cancels_to_stop`) lists for `site`,
     read from the documents: only the jobs with something to do, never all of the
-    site's failed or cancelled jobs ever. Callers re-check each document."""
+    site's failed or cancelled jobs ever. Callers re-check each document; one that
+    fails the checks of reconciler.job.untrusted is left out (noted in `rejected`)."""
     rows = store.view(f"mcprod/{view}", key=[site])
     ids = [row.id for row in rows if row.id is not None]
-    return [doc for doc in read_docs(store, ids) if doc.get("site") == site]
+    seen = rejected if rejected is not None else Rejected()
+    return [doc for doc in read_docs(store, ids) if doc.get("site") == site and seen.admit(doc)]
 
 
 def count_active(store: Store, site: str) -> int:

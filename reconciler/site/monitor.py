@@ -1,10 +1,12 @@
 """Monitor this site's submitted and running jobs.
 
-A job becomes `completed` only after every output its return card lists, and
-every output the job declares, exists on the storage with the recorded size and
-adler32 (DESIGN.md invariant 6); its `data:` documents are written just before
-the job document, so a completed job always has them (a crash in between leaves
-the job running, and the next pass writes the same data ids again). Anything
+A job becomes `completed` only after exactly the outputs the job was to produce
+(their URLs derived from the job document, never taken from the card) are listed
+in its return card and exist on the storage with the recorded size and adler32
+(DESIGN.md invariant 6); a card naming any other file fails the job. Its `data:`
+documents are written just before the job document, so a completed job always
+has them (a crash in between leaves the job running, and the next pass writes the
+same data ids again). Anything
 else is `failed` with the reason, for the retry step to judge.
 """
 
@@ -16,9 +18,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from reconciler.backends.base import Backend, BackendState
+from reconciler.backends.base import Backend, BackendOf, BackendState, by_backend
 from reconciler.documents import Doc, data_id
-from reconciler.errors import BackendError
+from reconciler.errors import BackendError, McprodError
 from reconciler.job.returncard import CardFile, ReturnCard, ReturnCardError, read_return_card
 from reconciler.site.decisions import mark_completed, mark_failed, mark_running
 from reconciler.store.cas import bulk_cas, cas_apply
@@ -27,6 +29,8 @@ from reconciler.store.interface import Store
 # (url, size, adler32) -> None when the file is there as recorded, else what is wrong.
 VerifyFile = Callable[[str, int, str], str | None]
 ReturnCardPath = Callable[[Doc], Path]
+# The outputs a job is to produce: URL -> data type, derived from the job alone.
+ExpectedOutputs = Callable[[Doc], Mapping[str, str]]
 # The last lines of the attempt's stderr, or None: batch-system messages such as
 # Slurm's "... DUE TO TIME LIMIT ***" are there, and `retry.on` matches them.
 LogTail = Callable[[Doc], str | None]
@@ -34,9 +38,6 @@ LogTail = Callable[[Doc], str | None]
 # backends whose jobs run where the reconciler cannot see; returns what went wrong
 # per job id, raises BackendError when the backend cannot be asked.
 FetchReturned = Callable[[Sequence[Doc]], Mapping[str, str]]
-
-DATA_TYPE_SUFFIXES = (("ntuple", ".ntuple.root"), ("ratds", ".root"))
-
 
 STORAGE_UNREACHABLE = "cannot check"
 
@@ -63,29 +64,32 @@ class MonitorResult:
     failures: list[str] = field(default_factory=list)  # "<job id>: <reason>"
 
 
-def data_type_of(file: CardFile, job: Mapping[str, Any]) -> str:
-    """The data type of a return-card file: as the card says, else from its name."""
-    if file.data_type:
-        return file.data_type
-    name = file.name
-    suffix = job.get("other_suffix")
-    if suffix and str(suffix) in name:
-        return "other_ntuple" if name.endswith(".ntuple.root") else "other_ratds"
-    for data_type, ending in DATA_TYPE_SUFFIXES:
-        if name.endswith(ending):
-            return data_type
-    return "other"
+def foreign_files(files: Sequence[CardFile], expected: Mapping[str, str]) -> list[str]:
+    """Card entries that are not outputs of this job (pure: the check that stops a
+    card from getting a job completed against an unrelated file)."""
+    return [
+        f"the return card lists {file.url}, which this job was not to produce"
+        for file in files
+        if file.url not in expected
+    ]
 
 
-
-def judge_outputs(job: Mapping[str, Any], files: Sequence[CardFile], verify: VerifyFile) -> Verdict:
-    """Check every card file on the storage and that every declared output is there."""
+def judge_outputs(
+    job: Mapping[str, Any],
+    files: Sequence[CardFile],
+    verify: VerifyFile,
+    expected: Mapping[str, str],
+) -> Verdict:
+    """Exactly the expected outputs, each listed in the card and on the storage as listed."""
+    foreign = foreign_files(files, expected)
+    if foreign:
+        return Verdict(False, "output check failed: " + "; ".join(foreign), False)
     problems: list[str] = []
     present = 0
     by_type: dict[str, list[Doc]] = {}
     listed: set[str] = set()
     for file in files:
-        listed.add(data_type_of(file, job))
+        listed.add(file.url)
         url, size, adler = file.url, file.size, file.adler32
         problem = verify(url, size, adler)
         if problem is not None and problem.startswith(STORAGE_UNREACHABLE):
@@ -100,9 +104,9 @@ def judge_outputs(job: Mapping[str, Any], files: Sequence[CardFile], verify: Ver
         entry = {"name": file.name, "url": url, "size": size, "adler32": adler}
         # Catalogue identity, so that files can be found by label as legacy documents allowed.
         entry.update({k: v for k, v in (("guid", file.guid), ("lfn", file.lfn)) if v})
-        by_type.setdefault(data_type_of(file, job), []).append(entry)
-    for output in job.get("outputs") or []:
-        if output not in listed:
+        by_type.setdefault(expected[url], []).append(entry)
+    for url, output in expected.items():
+        if url not in listed:
             problems.append(f"declared output {output} is not in the return card")
     if problems:
         return Verdict(False, "output check failed: " + "; ".join(problems), present > 0)
@@ -137,6 +141,7 @@ def finished_verdict(
     state: BackendState,
     card: Path,
     verify: VerifyFile,
+    expected: Mapping[str, str],
     log_tail: str | None = None,
 ) -> Verdict:
     """The verdict on a job the backend reports finished."""
@@ -159,11 +164,11 @@ def finished_verdict(
         return Verdict(False, "; ".join(parts), produced_output=bool(files))
     if files is None:
         return Verdict(False, str(card_problem), produced_output=False)
-    if not files and not job.get("outputs"):
+    if not files and not expected:
         return Verdict(True)
     if not files:
         return Verdict(False, f"return card {card} lists no files", produced_output=False)
-    return judge_outputs(job, files, verify)
+    return judge_outputs(job, files, verify, expected)
 
 
 def _still_ours(job: Doc) -> Callable[[Doc], bool]:
@@ -199,31 +204,40 @@ def monitor_jobs(
     *,
     card_path: ReturnCardPath,
     verify: VerifyFile,
+    expected: ExpectedOutputs,
     now: dt.datetime,
     dry_run: bool = False,
     log_tail: LogTail | None = None,
     fetch: FetchReturned | None = None,
+    backend_of: BackendOf | None = None,
 ) -> MonitorResult:
     """One monitoring pass over this site's active jobs (already read from the store).
 
     Writes go in bulk; a job whose write loses a compare-and-set is re-read and
     decided again only if it is still this attempt's."""
     result = MonitorResult()
-    with_ids = [job for job in jobs if job.get("backend_id")]
+    holder = backend_of or (lambda _job: backend)
+    asked = [job for job in jobs if job.get("backend_id")]
+    # By job id: two local backends (two work folders) may both have a job "7".
+    states: dict[str, BackendState] = {}
+    for held_by, group in by_backend(asked, holder):
+        try:
+            answer = held_by.states([str(job["backend_id"]) for job in group])
+        except BackendError as exc:
+            result.errors.append(f"monitor: cannot ask the backend, jobs left alone: {exc}")
+            continue
+        for job in group:
+            states[str(job["_id"])] = answer.get(str(job["backend_id"]), BackendState("unknown"))
+    with_ids = [job for job in asked if str(job["_id"]) in states]
     if not with_ids:
-        return result
-    try:
-        states = backend.states([str(job["backend_id"]) for job in with_ids])
-    except BackendError as exc:
-        result.errors.append(f"monitor: cannot ask the backend, jobs left alone: {exc}")
         return result
     updates: list[Doc] = []
     data_docs: list[Doc] = []
     decided: dict[str, Callable[[Doc], Doc]] = {}
     returned, unfetched = _fetch_finished(with_ids, states, fetch, dry_run, result)
-    lingering: list[str] = []
+    lingering: list[Doc] = []
     for job in with_ids:
-        state = states.get(str(job["backend_id"]), BackendState("unknown"))
+        state = states[str(job["_id"])]
         if str(job["_id"]) in unfetched:
             result.unchanged += 1
             continue
@@ -243,7 +257,12 @@ def monitor_jobs(
         else:
             failed = state.state != "completed"
             tail = log_tail(job) if log_tail is not None and failed else None
-            verdict = finished_verdict(job, state, card_path(job), verify, tail)
+            try:
+                outputs = expected(job)
+            except McprodError as exc:
+                verdict = Verdict(False, f"cannot name the job's outputs: {exc}", False)
+            else:
+                verdict = finished_verdict(job, state, card_path(job), verify, outputs, tail)
             problem = returned.get(str(job["_id"]))
             if problem and not verdict.ok and not verdict.undecided:
                 verdict = replace(verdict, reason=f"{verdict.reason}; returned files: {problem}")
@@ -255,7 +274,7 @@ def monitor_jobs(
                 continue
         data_docs.extend(verdict.data_docs)
         if state.lingering:
-            lingering.append(str(job["backend_id"]))
+            lingering.append(job)
         updates.append(apply_verdict(job, state, verdict, now))
         decided[str(job["_id"])] = _redo(state, verdict, now)
     if dry_run:
@@ -278,7 +297,7 @@ def monitor_jobs(
         if again is not None:
             written.append(again)
     _count(written, result)
-    _stop_lingering(backend, lingering, result)
+    _stop_lingering(holder, lingering, result)
     return result
 
 
@@ -291,7 +310,7 @@ def _fetch_finished(
 ) -> tuple[Mapping[str, str], set[str]]:
     """Fetch what finished jobs returned; (problems by job id, job ids left for later)."""
     finished = [job for job in jobs
-                if states.get(str(job["backend_id"]), BackendState("unknown")).finished]
+                if states.get(str(job["_id"]), BackendState("unknown")).finished]
     if fetch is None or not finished or dry_run:
         return {}, set()
     try:
@@ -304,12 +323,13 @@ def _fetch_finished(
         return {}, {str(job["_id"]) for job in finished}
 
 
-def _stop_lingering(backend: Backend, backend_ids: Sequence[str], result: MonitorResult) -> None:
+def _stop_lingering(holder: BackendOf, jobs: Sequence[Doc], result: MonitorResult) -> None:
     """Jobs judged failed that the batch system may still run (stalled, held) are
     stopped, so that their retry never runs beside them."""
-    for backend_id in backend_ids:
+    for job in jobs:
+        backend_id = str(job["backend_id"])
         try:
-            backend.cancel(backend_id)
+            holder(job).cancel(backend_id)
         except BackendError as exc:
             result.errors.append(f"monitor: could not stop lingering job {backend_id}: {exc}")
 

@@ -19,9 +19,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
-from reconciler.backends.base import Backend
+from reconciler.backends.base import Backend, BackendOf, by_backend
 from reconciler.documents import ACTIVE_STATUSES, Doc
 from reconciler.errors import BackendError
+from reconciler.job.untrusted import Rejected
 from reconciler.site.decisions import (
     heartbeat_is_stale,
     mark_submitted,
@@ -60,18 +61,39 @@ def _same_attempt(job: Doc, statuses: Sequence[str]) -> Callable[[Doc], bool]:
 
 
 def recover_own_reservations(
-    store: Store, backend: Backend, site: str, now: dt.datetime, *, dry_run: bool = False
+    store: Store,
+    backend: Backend,
+    site: str,
+    now: dt.datetime,
+    *,
+    dry_run: bool = False,
+    rejected: Rejected | None = None,
+    backend_of: BackendOf | None = None,
 ) -> RecoveryResult:
+    """`backend_of` names the backend holding each job (by its recorded work folder);
+    each is asked by name about its own reservations only."""
     result = RecoveryResult()
-    jobs = site_jobs(store, site, ["reserved"])
-    if not jobs:
-        return result
+    jobs = site_jobs(store, site, ["reserved"], rejected)
+    for held_by, group in by_backend(jobs, backend_of or (lambda _job: backend)):
+        _recover(store, held_by, site, now, group, dry_run, result)
+    return result
+
+
+def _recover(
+    store: Store,
+    backend: Backend,
+    site: str,
+    now: dt.datetime,
+    jobs: Sequence[Doc],
+    dry_run: bool,
+    result: RecoveryResult,
+) -> None:
     names = [str(job["backend_name"]) for job in jobs]
     try:
         found = backend.find_by_names(names)
     except BackendError as exc:
         result.errors.append(f"recovery: cannot ask the backend, reservations kept: {exc}")
-        return result
+        return
     for job in jobs:
         name = str(job["backend_name"])
         backend_id = found.get(name)
@@ -85,7 +107,6 @@ def recover_own_reservations(
             counter = "released"
         if dry_run or cas_apply(store, job, decide) is not None:
             setattr(result, counter, getattr(result, counter) + 1)
-    return result
 
 
 def release_stale_sites(
@@ -96,6 +117,7 @@ def release_stale_sites(
     stale_after_s: float,
     *,
     dry_run: bool = False,
+    rejected: Rejected | None = None,
 ) -> RecoveryResult:
     """Release jobs held by the given other sites whose heartbeat is stale."""
     result = RecoveryResult()
@@ -103,7 +125,7 @@ def release_stale_sites(
         heartbeat = read_heartbeat(store, other)
         if not heartbeat_is_stale(heartbeat, now, stale_after_s):
             continue
-        held = site_jobs(store, other, ACTIVE_STATUSES)
+        held = site_jobs(store, other, ACTIVE_STATUSES, rejected)
         if not held:
             continue
         beat_at = str(heartbeat["heartbeat_at"]) if heartbeat and heartbeat.get(

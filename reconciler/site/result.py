@@ -24,6 +24,7 @@ class SiteCycleResult:
     lost_races: int = 0
     stale_released: int = 0
     cancelled: int = 0  # batch jobs stopped after `mcprod cancel`
+    bad_documents: int = 0  # job documents that failed the checks: skipped, on stderr
     waiting_skipped: dict[str, int] = field(default_factory=dict)  # why eligible jobs waited
     submission_blocked: str | None = None  # e.g. the grid proxy is about to expire
     notes: list[str] = field(default_factory=list)
@@ -69,6 +70,8 @@ class SiteCycleResult:
             lines.append(f"  submission blocked: {self.submission_blocked}")
         if self.cancelled:
             lines.append(f"  stopped after mcprod cancel: {self.cancelled}")
+        if self.bad_documents:
+            lines.append(f"  job documents skipped, failing the checks: {self.bad_documents}")
         for reason, count in sorted(self.waiting_skipped.items()):
             lines.append(f"  waiting, not submitted here: {count} ({reason})")
         lines.extend(f"  note: {note}" for note in self.notes)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.documents import Doc
+from reconciler.job.untrusted import Rejected
 from reconciler.model import Campaign
 from reconciler.site.decisions import RetryDecision, requeue, retry_decision
 from reconciler.site.jobs import site_tasks
@@ -36,9 +37,10 @@ def retry_failed(
     base_backoff_s: float,
     *,
     dry_run: bool = False,
+    rejected: Rejected | None = None,
 ) -> RetryResult:
     result = RetryResult()
-    for job in site_tasks(store, "failed_to_judge", site):
+    for job in site_tasks(store, "failed_to_judge", site, rejected):
         if job.get("status") != "failed" or job.get("retry_checked") == job.get("attempt"):
             continue
         decision = retry_decision(job, campaigns.get(str(job.get("campaign"))), now,

@@ -16,7 +16,7 @@ cycle resolves by name (reconciler.site.recovery).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -61,10 +61,14 @@ def submit_jobs(
     site: str,
     prepare: PrepareSpec,
     clock: Callable[[], dt.datetime],
+    where: Mapping[str, str] | None = None,
 ) -> SubmitCounts:
+    """`where` ({"host", "work_dir"}) is recorded on each attempt (see `reserve`)."""
     result = SubmitCounts()
     for start in range(0, len(chosen), BATCH):
-        _submit_batch(store, backend, chosen[start : start + BATCH], site, prepare, clock, result)
+        _submit_batch(
+            store, backend, chosen[start : start + BATCH], site, prepare, clock, result, where
+        )
     return result
 
 
@@ -76,9 +80,10 @@ def _submit_batch(
     prepare: PrepareSpec,
     clock: Callable[[], dt.datetime],
     result: SubmitCounts,
+    where: Mapping[str, str] | None,
 ) -> None:
     now = clock()
-    reserved, lost = bulk_cas(store, [reserve(job, site, now) for job in batch])
+    reserved, lost = bulk_cas(store, [reserve(job, site, now, where) for job in batch])
     result.reserved += len(reserved)
     result.lost_races += len(lost)
     crash_point("after-reserve")

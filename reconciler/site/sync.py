@@ -60,7 +60,14 @@ def sync_repository(
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         return SyncResult(None, error=f"{root}: not a git repository: cannot sync")
     with repo:
-        return _sync(repo, root, validate, remote, branch)
+        try:
+            return _sync(repo, root, validate, remote, branch)
+        except (git.GitCommandError, OSError, ValueError) as exc:
+            # Whatever git refuses (a locked index, a broken ref): stay where we are.
+            head = _head_commit(repo)
+            what = _git_error(exc) if isinstance(exc, git.GitCommandError) else str(exc)
+            kept = f"keeping {head[:12]}" if head else "nothing checked out"
+            return SyncResult(head, head, error=f"git failed ({kept}): {what}")
 
 
 def _sync(
@@ -109,7 +116,16 @@ def _sync(
                 head, head, tip,
                 error=f"commit {tip[:12]} on {where} does not validate ({kept}): {shown}{more}",
             )
-    repo.git.merge("--ff-only", tip)
+    try:
+        repo.git.merge("--ff-only", tip)
+    except git.GitCommandError as exc:
+        # e.g. the new commit adds a file that exists untracked here: git refuses to
+        # overwrite it, HEAD stays, and the site keeps working from it (monitor only).
+        kept = f"keeping {head[:12]}" if head else "nothing checked out"
+        return SyncResult(
+            head, head, tip,
+            error=f"fast-forward to {tip[:12]} refused ({kept}): {_git_error(exc)}",
+        )
     return SyncResult(tip, head, tip, updated=True)
 
 

@@ -16,7 +16,12 @@ from reconciler.backends.base import Backend, FetchesOutputs, SubmitSpec
 from reconciler.backends.commands import stderr_tail
 from reconciler.documents import Doc
 from reconciler.errors import BackendError
-from reconciler.job.script import attempt_files, prepare_attempt, return_card_path
+from reconciler.job.script import (
+    attempt_files,
+    expected_outputs,
+    prepare_attempt,
+    return_card_path,
+)
 from reconciler.job.storage import verify_output
 from reconciler.model import DeclaredRepo, Site
 from reconciler.site.cycle import (
@@ -27,13 +32,13 @@ from reconciler.site.cycle import (
     run_site_cycle,
     site_work_dir,
 )
+from reconciler.site.decisions import recorded_work_dir
 from reconciler.site.heartbeat import read_heartbeat
 from reconciler.site.proxy import needs_proxy, proxy_path, read_proxy
 from reconciler.site.result import SiteCycleResult
 from reconciler.site.sources import load_for_cycle
 from reconciler.store.interface import Store
 from reconciler.store.open import open_store
-from reconciler.store.url import resolve_db_url
 
 # Backends whose commands only answer on the site's own machines (condor_q asks the
 # local schedd: from elsewhere every job would look lost).
@@ -49,11 +54,19 @@ def site_pieces(site: Site, work_dir: Path, repo: DeclaredRepo, store: Store) ->
         files = prepare_attempt(job, site=site, version_env=env, work_root=work_dir)
         return files.spec(str(job["backend_name"]))
 
+    def submitted_from(job: Doc) -> Path:
+        """The work folder recorded on the attempt; ours for attempts from before."""
+        recorded = recorded_work_dir(job)
+        return Path(recorded) if recorded else work_dir
+
     def card_path(job: Doc) -> Path:
-        return return_card_path(work_dir, job)
+        return return_card_path(submitted_from(job), job)
 
     def log_tail(job: Doc) -> str | None:
-        return stderr_tail_of(attempt_files(work_dir, job).stderr)
+        return stderr_tail_of(attempt_files(submitted_from(job), job).stderr)
+
+    def expected(job: Doc) -> dict[str, str]:
+        return expected_outputs(job, site.storage.base_url)
 
     def backend_for(name: str) -> Backend:
         other = repo.sites.get(name)
@@ -73,12 +86,11 @@ def site_pieces(site: Site, work_dir: Path, repo: DeclaredRepo, store: Store) ->
         fetcher = backend
 
         def fetch(jobs: Sequence[Doc]) -> Mapping[str, str]:
-            folders = {str(job["backend_id"]): attempt_files(work_dir, job).work_dir
+            folders = {str(job["backend_id"]): attempt_files(submitted_from(job), job).work_dir
                        for job in jobs}
             problems = fetcher.fetch_outputs(list(folders.items()))
             return {str(job["_id"]): problems[str(job["backend_id"])] for job in jobs
                     if str(job["backend_id"]) in problems}
-
 
     path = proxy_path(os.environ)
     needed = needs_proxy(site)
@@ -88,10 +100,12 @@ def site_pieces(site: Site, work_dir: Path, repo: DeclaredRepo, store: Store) ->
         prepare=prepare,
         card_path=card_path,
         verify=verify_output,
+        expected=expected,
         backend_for=backend_for,
         log_tail=log_tail,
         fetch=fetch,
         proxy=(lambda: read_proxy(path, needed)) if checks_proxy else None,
+        backend_at=lambda folder: backend_for_site(site, folder),
     )
 
 
@@ -113,9 +127,8 @@ def run_cycle(options: CycleOptions) -> SiteCycleResult:
     from reconciler.enqueue.step import enqueue
 
     def open_it(opts: CycleOptions) -> Store:
-        url = resolve_db_url(opts.db_url, opts.repo_root)
-        # The embedded SQLite file is created on first use; a CouchDB database never is.
-        return open_store(url, opts.repo_root, create=url.startswith("sqlite:"))
+        # Never created here: a missing state.db must not become a fresh, empty history.
+        return open_store(opts.db_url, opts.repo_root)
 
     def do_enqueue(store: Store, repo: DeclaredRepo, result: SiteCycleResult) -> None:
         done = enqueue(store, repo, rat_roots=options.rat_roots, prune=options.prune,

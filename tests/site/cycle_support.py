@@ -15,7 +15,7 @@ from typing import Any
 
 from reconciler.cli.app import run as run_cli
 from reconciler.site import wiring  # noqa: F401  (imported once here, before any fork)
-from reconciler.site.quickstart import prepare_copy
+from reconciler.site.quickstart import create_database, prepare_copy
 from reconciler.site.result import SiteCycleResult
 from reconciler.store.interface import Store
 from reconciler.store.open import open_store
@@ -25,7 +25,10 @@ EXAMPLE = REPO_ROOT / "examples" / "quickstart"
 
 
 def make_site_repo(target: Path) -> Path:
-    return prepare_copy(EXAMPLE, target)
+    """The committed example with its embedded database created (as `db init` does)."""
+    repo = prepare_copy(EXAMPLE, target)
+    create_database(repo)
+    return repo
 
 
 def git(repo: Path, *args: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -70,6 +71,7 @@ def job_doc(run: int, **changes: Any) -> dict[str, Any]:
         "rat_version": "7.0.8",
         "event_mode": "number",
         "events": 10,
+        "macro_path": "mac/production/water/Bi214.mac",
         "outputs": ["ratds", "ntuple"],
         "priority": 100,
         "paused": False,
@@ -103,6 +105,16 @@ def write_outputs(storage: Path, card: Path, job: dict[str, Any], data: bytes = 
                       "adler32": adler32_hex(data)})
     card.parent.mkdir(parents=True, exist_ok=True)
     card.write_text(json.dumps({"files": files}))
+
+
+def expect_in(storage: Path) -> Callable[[dict[str, Any]], dict[str, str]]:
+    """The monitor's expected outputs for the flat layout `write_outputs` uses."""
+    def expected(job: dict[str, Any]) -> dict[str, str]:
+        stem = f"{job['module']}_r{job['run']}_s0_p{job['pass']}"
+        return {(storage / f"{stem}.root").as_uri(): "ratds",
+                (storage / f"{stem}.ntuple.root").as_uri(): "ntuple"}
+
+    return expected
 
 
 def verify_file_url(url: str, size: int, adler32: str) -> str | None:

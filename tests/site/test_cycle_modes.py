@@ -103,8 +103,12 @@ def test_a_drained_site_monitors_but_submits_nothing(repo: Path) -> None:
 
 
 def test_cancel_reaches_the_batch_system_at_the_next_cycle(repo: Path) -> None:
-    slow = {"MCPROD_STANDIN_RAT_SLEEP": "60"}
-    assert parsed(reconcile(repo, env=slow))["submitted"] == 4
+    # Jobs see only the allow-list and the site's `env:`: the stand-in's knob goes there.
+    site_file = repo / "sites" / "local.yaml"
+    declared = site_file.read_text()
+    site_file.write_text(declared + 'env: {STANDIN_RAT_SLEEP: "60"}\n')
+    assert parsed(reconcile(repo))["submitted"] == 4
+    site_file.write_text(declared)  # the jobs submitted from here on are quick
     cancel = run_forked(["cancel", "--repo", str(repo), "--label", "quickstart-demo",
                          "--status", "submitted", "--status", "running"], {})
     assert cancel.returncode == 0, cancel.stderr

@@ -13,7 +13,7 @@ from reconciler.site.cycle import CycleOptions
 from reconciler.site.wiring import run_cycle
 from reconciler.store.design import ensure_design
 from reconciler.store.open import open_store
-from tests.helpers import run_mcprod
+from tests.helpers import init_sqlite, run_mcprod
 from tests.site.cycle_support import (
     assert_one_backend_job_per_attempt,
     backend_names,
@@ -56,6 +56,7 @@ def test_two_reconcilers_started_together_never_submit_twice(tmp_path: Path) -> 
     """20 rounds of two reconciler processes for one site released at the same instant
     (forked after the imports, so that the two really overlap and each round is short)."""
     repo = make_site_repo(tmp_path / "repo")
+    init_sqlite(f"sqlite:///{tmp_path}/warm.db")
     run_cycle(CycleOptions(site="local", repo_root=repo, db_url=f"sqlite:///{tmp_path}/warm.db",
                            work_dir=tmp_path / "warm"))  # the imports, once, before forking
     context = multiprocessing.get_context("fork")
@@ -214,3 +215,22 @@ def test_a_failed_stage_out_is_reported_and_retried_when_listed(
     assert "Not a directory" in reason
     assert "; stderr: " in reason and "stage-out failed: " in reason
     assert retried[0]["retry_decision"] == "reason matches retry.on 'Not a directory'"
+
+
+def test_killed_between_launch_and_pid_file_starts_one_copy_only(repo: Path) -> None:
+    crashed = reconcile(repo, env={"MCPROD_TEST_CRASH_AT": "local-after-launch"})
+    assert crashed.returncode == -9
+    work = repo / WORK
+    for _ in range(60):
+        report = parsed(reconcile(repo))
+        assert report["failed"] == 0, report
+        if sorted(j["status"] for j in jobs(store_of(repo))) == ["completed"] * 12:
+            break
+    else:
+        raise AssertionError("not all jobs completed")
+    launches = sorted((work / "local-backend" / "jobs").glob("*/launches"))
+    assert len(launches) == 12
+    assert [len(p.read_text().splitlines()) for p in launches] == [1] * 12
+    for job in jobs(store_of(repo)):
+        assert [a["status"] for a in job["attempts"]] == ["completed"]
+    assert_one_backend_job_per_attempt(store_of(repo), work)

@@ -18,7 +18,7 @@ def test_a_slurm_site_completes_its_campaign(slurm_cluster: SlurmCluster, tmp_pa
     site = repo / "sites" / "local.yaml"
     site.write_text(site.read_text().replace(
         "backend: {type: local}", f"backend: {{type: slurm, partition: {slurm_cluster.partition}}}"
-    ).replace("max_running: 4", "max_running: 8"))
+    ).replace("max_running: 4", "max_running: 8") + "store: embedded\n")
     git(repo, "commit", "-qam", "run local on Slurm")
     first = parsed(reconcile(repo, env=slurm_cluster.env))
     assert (first["enqueued"], first["submitted"], first["errors"]) == (12, 8, [])

@@ -26,6 +26,7 @@ from tests.site.support import (
     NOW,
     add_jobs,
     campaign,
+    expect_in,
     fresh_store,
     local_backend,
     site,
@@ -157,7 +158,8 @@ def test_completed_only_when_every_output_is_verified(
     stem = "WaterBi214_r2_s0_p1"
     (storage / f"{stem}.root").unlink()  # job 2: missing
     (storage / "WaterBi214_r3_s0_p1.ntuple.root").write_bytes(b"event")  # job 3: truncated
-    result = monitor_jobs(store, backend, jobs, card_path=cards, verify=verify_file_url, now=NOW)
+    result = monitor_jobs(store, backend, jobs, card_path=cards, verify=verify_file_url,
+                          expected=expect_in(tmp_path / "storage"), now=NOW)
     assert (result.completed, result.failed) == (1, 2)
     done = store.get("job:WaterBi214:r1:s0:p1")
     assert done is not None and done["status"] == "completed"
@@ -192,7 +194,8 @@ def test_wrong_checksum_and_missing_card(store: Store, backend: Backend, tmp_pat
     (storage / "WaterBi214_r1_s0_p1.root").write_bytes(b"EVENTS")
     write_outputs(storage, cards(jobs[1]), jobs[1])
     cards(jobs[1]).write_text("{not json")
-    monitor_jobs(store, backend, jobs, card_path=cards, verify=verify_file_url, now=NOW)
+    monitor_jobs(store, backend, jobs, card_path=cards, verify=verify_file_url,
+                          expected=expect_in(tmp_path / "storage"), now=NOW)
     reasons = {j["run"]: j["reason"] for j in site_jobs(store, "here", ["failed"])}
     assert reasons[1] == (
         "output check failed: WaterBi214_r1_s0_p1.root: adler32 064b01d6 on storage,"
@@ -205,7 +208,7 @@ def test_wrong_checksum_and_missing_card(store: Store, backend: Backend, tmp_pat
 def test_a_failed_job_is_retried_per_policy(store: Store, backend: Backend, tmp_path: Path) -> None:
     jobs = finished_jobs(store, backend, tmp_path, body="exit 3")
     monitor_jobs(store, backend, jobs, card_path=card_for(tmp_path), verify=verify_file_url,
-                 now=NOW)
+                 expected=expect_in(tmp_path / "storage"), now=NOW)
     failed = site_jobs(store, "here", ["failed"])
     assert len(failed) == 3
     assert failed[0]["reason"].startswith("failed in the batch system (exit code 3)")
@@ -220,7 +223,7 @@ def test_a_failed_job_is_retried_per_policy(store: Store, backend: Backend, tmp_
 def test_not_retried_is_decided_once(store: Store, backend: Backend, tmp_path: Path) -> None:
     jobs = finished_jobs(store, backend, tmp_path, body="exit 3")
     monitor_jobs(store, backend, jobs, card_path=card_for(tmp_path), verify=verify_file_url,
-                 now=NOW)
+                 expected=expect_in(tmp_path / "storage"), now=NOW)
     strict = {"water": campaign(retry=Retry(1, ()))}
     first = retry_failed(store, "here", strict, NOW, 60)
     assert (first.retried, first.gave_up) == (0, 3)
@@ -296,12 +299,14 @@ def test_a_storage_outage_leaves_finished_jobs_for_the_next_cycle(
     def storage_down(url: str, size: int, adler32: str) -> str | None:
         return "cannot check: gfal-stat: no answer within 300 s"
 
-    result = monitor_jobs(store, backend, jobs, card_path=cards, verify=storage_down, now=NOW)
+    result = monitor_jobs(store, backend, jobs, card_path=cards, verify=storage_down,
+                          expected=expect_in(storage), now=NOW)
     assert (result.completed, result.failed) == (0, 0)
     assert len(result.errors) == len(jobs)
     assert "left for the next cycle" in result.errors[0]
     assert [j["status"] for j in map(store.get, (j["_id"] for j in jobs))] == (
         [jobs[0]["status"]] * len(jobs)
     )
-    result = monitor_jobs(store, backend, jobs, card_path=cards, verify=verify_file_url, now=NOW)
+    result = monitor_jobs(store, backend, jobs, card_path=cards, verify=verify_file_url,
+                          expected=expect_in(tmp_path / "storage"), now=NOW)
     assert result.completed == len(jobs)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.site.quickstart import create_database
 from tests.site.cycle_support import git, jobs, make_site_repo, parsed, reconcile, store_of
 
 CAMPAIGN = Path("campaigns") / "quickstart-demo.yaml"
@@ -19,6 +20,7 @@ def clones(tmp_path: Path) -> tuple[Path, Path]:
     origin = make_site_repo(tmp_path / "origin")
     site = tmp_path / "site"
     subprocess.run(["git", "clone", "-q", str(origin), str(site)], check=True)
+    create_database(site)
     return origin, site
 
 
@@ -80,3 +82,29 @@ def test_a_dirty_work_tree_is_not_pulled_over_nor_used(clones: tuple[Path, Path]
     assert (report["monitor_only"], report["commit"]) == (True, good)
     assert priorities(site) == {100}
     assert git(site, "rev-parse", "HEAD").strip() == good
+
+
+def test_a_commit_adding_a_file_untracked_here_keeps_the_last_good_commit(
+    clones: tuple[Path, Path],
+) -> None:
+    origin, site = clones
+    assert parsed(reconcile(site))["errors"] == []
+    before = git(site, "rev-parse", "HEAD").strip()
+    (site / "runlists" / "extra.txt").write_text("100151\n")  # untracked at the site
+    (origin / "runlists" / "extra.txt").write_text("100152\n")
+    git(origin, "add", "-A")
+    git(origin, "commit", "-q", "-m", "a run list")
+    result = reconcile(site)
+    assert result.returncode == 1
+    report = parsed(result)
+    assert report["monitor_only"] is True
+    errors = report["errors"]
+    assert errors[0].startswith("sync: fast-forward to ")
+    assert errors[0].endswith(
+        "): runlists/extra.txt | Please move or remove them before you merge. | Aborting"
+    )
+    assert "\n" not in errors[0]
+    assert git(site, "rev-parse", "HEAD").strip() == before
+    beat = store_of(site).get("site:local")
+    assert beat is not None and beat["monitor_only"] is True
+    assert beat["last_errors"] == errors
