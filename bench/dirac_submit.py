@@ -56,6 +56,7 @@ modules:
 SITE = """\
 name: grid
 backend: {{type: dirac, vo: snoplus.snolab.ca}}
+store: embedded  # a benchmark on one machine: the SQLite store on purpose
 max_running: 1000000
 rat_locations: {{"0.1.0-standin": CVMFS}}
 storage: {{base_url: "file://{root}/storage"}}

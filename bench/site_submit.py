@@ -86,7 +86,8 @@ def held_slurm_pieces(site: Site, work_dir: Path, repo: DeclaredRepo, store: Sto
         {"partition": PARTITION, "sbatch_args": ["--hold"]},
         BackendContext(site.name, work_dir, site.max_running),
     )
-    return SitePieces(backend, real.prepare, real.card_path, real.verify, real.backend_for)
+    return SitePieces(backend, real.prepare, real.card_path, real.verify, real.expected,
+                      real.backend_for)
 
 
 def timed_enqueue(options: CycleOptions) -> float:
@@ -143,7 +144,8 @@ def monitoring_pass(options: CycleOptions) -> tuple[float, int]:
     started = time.perf_counter()
     active = site_jobs(store, "local", ["submitted", "running"])
     result = monitor_jobs(store, pieces.backend, active, card_path=pieces.card_path,
-                          verify=pieces.verify, now=dt.datetime.now(dt.UTC))
+                          verify=pieces.verify, expected=pieces.expected,
+                          now=dt.datetime.now(dt.UTC))
     elapsed = time.perf_counter() - started
     store.close()
     if result.errors or result.failed or result.completed:

@@ -136,7 +136,8 @@ def _attempts(value: Any) -> str | None:
     return None
 
 
-_STATUS = _whole(re.compile("|".join(JOB_STATUSES)), "a job status")
+# "canceled": documents written before the status was spelled "cancelled".
+_STATUS = _whole(re.compile("|".join((*JOB_STATUSES, "canceled"))), "a job status")
 
 # field -> (required, check). Order: the first problem found is the one reported.
 FIELDS: dict[str, tuple[bool, Check]] = {

@@ -27,7 +27,8 @@ def grid_repo(tmp_path: Path, backend: str, max_running: int = 12) -> Path:
     repo = make_site_repo(tmp_path / "repo")
     site = repo / "sites" / "local.yaml"
     site.write_text(site.read_text().replace("backend: {type: local}", f"backend: {backend}")
-                    .replace("max_running: 4", f"max_running: {max_running}"))
+                    .replace("max_running: 4", f"max_running: {max_running}")
+                    + "store: embedded\n")  # one machine's test: the SQLite store on purpose
     git(repo, "commit", "-qam", f"run the site on {backend}")
     return repo
 
