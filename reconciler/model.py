@@ -151,6 +151,8 @@ class Site:
     # "embedded": the SQLite store on purpose, for a site whose backend is not local.
     store: str | None = None
     env: Mapping[str, str] = field(default_factory=dict)  # given to every job
+    # A file on the worker with the RATDB URL and password (read by the job at run time).
+    ratdb_url_file: str | None = None
 
     def accepts_campaign(self, label: str) -> bool:
         """The site's `accepts` list (labels or globs); no list means every campaign."""

@@ -122,4 +122,5 @@ def build_site(rel: str, doc: YamlDoc) -> Site:
         setup=tuple(data.get("setup") or ()),
         store=data.get("store"),
         env=dict(data.get("env") or {}),
+        ratdb_url_file=data.get("ratdb_url_file"),
     )

@@ -246,11 +246,15 @@ def render_job_script(
     attempt: int,
     setup: Sequence[str] = (),
     catalogue: tuple[str, str] | None = None,
+    ratdb_url_file: str | None = None,
 ) -> str:
     """The bash script of one attempt (pure: text in, text out).
 
     `catalogue` (LFN base, DIRAC SE): the outputs are copied and registered in the
-    DIRAC File Catalog by the stage-out (dirac-dms-add-file) instead of gfal-copy."""
+    DIRAC File Catalog by the stage-out (dirac-dms-add-file) instead of gfal-copy.
+    `ratdb_url_file` is a file on the worker holding the RATDB URL with its password:
+    the script reads it when RAT starts (`-b "$(cat FILE)"`), so the password is in
+    neither the script text nor any environment."""
     label = job_label(job)
     module = str(job["module"])
     plan: dict[str, Any] = {
@@ -268,7 +272,10 @@ def render_job_script(
         plan["register_se"] = dirac_se
         for output in plan["outputs"]:
             output["lfn"] = output_url(lfn_base, label, module, output["name"])
-    rat = shlex.join(["rat", *rat_arguments(job), "-l", "rat.log", "job.mac"])
+    rat = shlex.join(["rat", *rat_arguments(job), "-l", "rat.log"])
+    if ratdb_url_file:
+        rat += f' -b "$(cat {shlex.quote(ratdb_url_file)})"'
+    rat += " job.mac"
     destination = output_url(base_url, label, str(job["module"]), "")
     return f"""#!/bin/bash
 # mcprod job script (generated; kept for reading). One attempt of one job:
@@ -359,6 +366,7 @@ def prepare_attempt(
         attempt=number,
         setup=site.setup,
         catalogue=catalogue_of(site),
+        ratdb_url_file=site.ratdb_url_file,
     )
     partial = files.script.with_suffix(".sh.tmp")
     partial.write_text(script)

@@ -175,3 +175,25 @@ def test_site_setup_lines_run_before_the_rat_environment(tmp_path: Path) -> None
                               macro_text="/rat/run/start\n", outputs=[],
                               base_url="file:///srv/out", attempt=1)
     assert "setup lines" not in plain
+
+
+def test_the_ratdb_password_reaches_rat_only_from_a_file_on_the_worker(tmp_path: Path) -> None:
+    env = make_release(tmp_path / "release")
+    secret_url = "postgres://snoplus:s3cret-pw@ratdb.example.org/ratdb"
+    url_file = tmp_path / "ratdb-url"
+    url_file.write_text(secret_url)
+    url_file.chmod(0o600)
+    site = replace(make_site(tmp_path / "storage"), ratdb_url_file=str(url_file))
+    files = prepare_attempt(make_job(), site=site, version_env=str(env),
+                            work_root=tmp_path / "work")
+    script = files.script.read_text()
+    assert "s3cret-pw" not in script
+    assert f'rat -N 25 --ratdb-tag water-v2-tag -l rat.log -b "$(cat {url_file})" job.mac\n' in (
+        script
+    )
+    done = subprocess.run([str(files.script)], cwd=files.work_dir, capture_output=True, text=True,
+                          check=False, env={"PATH": os.environ["PATH"]})
+    assert done.returncode == 0, done.stderr
+    assert "s3cret-pw" not in done.stdout + done.stderr
+    output = (tmp_path / "storage/water-v2/WaterBi214/WaterBi214_r101_s0_p1.root").read_text()
+    assert output.splitlines()[0].endswith(f" ratdb_url_length={len(secret_url)}")
