@@ -31,7 +31,6 @@ def register(app: typer.Typer) -> None:
         from reconciler.publish import prepare, write_catalogues, write_legacy_files
         from reconciler.store.design import ensure_design
         from reconciler.store.open import open_store
-
         from reconciler.store.url import resolve_db_url
 
         resolve_db_url(db, repo.resolve())  # an empty MCPROD_DB fails before any work
