@@ -4,6 +4,7 @@ an error with one line and exit 1; nothing is created or submitted."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,14 @@ import pytest
 from reconciler.errors import StoreError
 from reconciler.store.url import couch_target, mask_url, resolve_db_url
 from tests.site.cycle_support import make_site_repo, run_forked
+
+STAMP = re.compile(r"^\[[0-9T:Z-]+\] ")
+
+
+def unstamped(stderr: str) -> str:
+    """The site cycle stamps its lines with the time (cron logs); the rest do not."""
+    return STAMP.sub("", stderr.strip())
+
 
 COMMANDS = [
     ["reconcile", "--once"],
@@ -49,7 +58,7 @@ def test_every_command_refuses_a_lost_state_db(repo: Path, kind: str, command: l
     result = run_forked([*command, "--repo", str(repo)], {})
     assert result.returncode == 1, result.stdout + result.stderr
     url = f"sqlite://{path}"
-    assert result.stderr.strip() == {
+    assert unstamped(result.stderr) == {
         "missing": f"error: {url}: no state database here; run `mcprod db init` to create it",
         "empty": f"error: {url}: the state database is not initialised; run `mcprod db init`"
                  " first",
@@ -68,7 +77,7 @@ def test_an_empty_mcprod_db_is_an_error_not_the_default(repo: Path, command: lis
     state_db(repo, "missing")
     result = run_forked([*command, "--repo", str(repo)], {"MCPROD_DB": ""})
     assert result.returncode == 1
-    assert result.stderr.strip() == (
+    assert unstamped(result.stderr) == (
         "error: MCPROD_DB is set but empty: set it to the database URL, or unset it to use"
         " the embedded SQLite store"
     )
@@ -83,7 +92,7 @@ def test_a_slurm_site_refuses_the_embedded_store_before_any_submission(tmp_path:
     result = run_forked(["reconcile", "--once", "--site", "local", "--repo", str(repo)], {})
     assert result.returncode == 1
     url = f"sqlite://{repo / '.mcprod' / 'state.db'}"
-    assert result.stderr.strip() == (
+    assert unstamped(result.stderr) == (
         f"error: site local submits to slurm: refusing the embedded store {url}; set MCPROD_DB"
         " (or --db) to the production database, or write `store: embedded` in sites/local.yaml"
         " to keep this site's state in that file on purpose"
