@@ -199,7 +199,7 @@ def test_a_refused_submission_names_command_exit_code_and_stderr(
     with pytest.raises(BackendError) as refused:
         backend.submit(spec)
     assert str(refused.value) == (
-        f"sbatch --parsable --job-name=job:M:r7:s0:p1.a1 --chdir={tmp_path} "
+        f"sbatch --parsable {backend.export} --job-name=job:M:r7:s0:p1.a1 --chdir={tmp_path} "
         f"--output={spec.stdout} --error={spec.stderr} --partition=nosuchpartition "
         f"{spec.script}: exit code 1: "
         "sbatch: error: invalid partition specified: nosuchpartition | "
