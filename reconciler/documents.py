@@ -125,10 +125,6 @@ BACKEND_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
 JOB_ID_PATTERN = JOB_ID  # job:<module>:r<run>:s<sub>:p<pass>
 
 
-def job_id(module: str, run: int, pass_: int) -> str:
-    return f"job:{module}:r{run}:p{pass_}"
-
-
 def short_commit(commit: str) -> str:
     """A commit as people read it: 12 hex digits, keeping a `+dirty` mark."""
     head, plus, mark = commit.partition("+")

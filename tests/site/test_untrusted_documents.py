@@ -17,41 +17,45 @@ from tests.site.support import fresh_store, job_doc
 
 def planted() -> list[Doc]:
     base: dict[str, Any] = {"priority": 1000, "created_at": "2020-01-01T00:00:00.000000Z"}
-    newline_id = "job:WaterBi214:r1:p9\ntouch pwned"  # run in a job folder, if ever
+    newline_id = "job:WaterBi214:r1:s0:p9\ntouch pwned"  # run in a job folder, if ever
     return [
         {**job_doc(1, **base), "_id": newline_id},
-        {**job_doc(2, **base), "_id": "job:Evil:r2:p1", "module": "../../escape"},
+        {**job_doc(2, **base), "_id": "job:Evil:r2:s0:p1", "module": "../../escape"},
         {**job_doc(3, **base), "macro_path": "/etc/passwd"},
         {**job_doc(4, **base), "macro_path": "mac/../../../../etc/passwd"},
         {**job_doc(5, **base), "attempts": "many"},
         {**job_doc(6, **base), "priority": "high"},
         {**job_doc(7, **base), "not_before": 12345},
-        {"_id": "job:WaterBi214:r8:p1", "type": "job", "status": "waiting", **base},
+        {"_id": "job:WaterBi214:r8:s0:p1", "type": "job", "status": "waiting", **base},
         {**job_doc(9, **base), "template": {"radius": "1; rm -rf ~"}},
         # Held by this site, as if submitted: its backend id would be an option of scancel.
         {**job_doc(10), "status": "submitted", "site": "local", "attempt": 1,
-         "backend_name": "job:WaterBi214:r10:p1.a1", "backend_id": "--user=root"},
+         "backend_name": "job:WaterBi214:r10:s0:p1.a1", "backend_id": "--user=root"},
     ]
 
 
 EXPECTED = [
-    "job document 'job:WaterBi214:r1:p9\\ntouch pwned' skipped: _id: 'job:WaterBi214:r1:p9\\ntouch pwned' is not a job id (job:<module>:r<run>:p<pass>)",  # noqa: E501
-    "job document 'job:Evil:r2:p1' skipped: module: '../../escape' is not a module name (letters, digits, _ + -)",  # noqa: E501
-    "job document 'job:WaterBi214:r3:p1' skipped: macro_path: '/etc/passwd' is not a relative path inside the RAT release",  # noqa: E501
-    "job document 'job:WaterBi214:r4:p1' skipped: macro_path: 'mac/../../../../etc/passwd' leaves the RAT release",  # noqa: E501
-    "job document 'job:WaterBi214:r5:p1' skipped: attempts: 'many' is not a list of attempts",
-    "job document 'job:WaterBi214:r6:p1' skipped: priority: 'high' is not a whole number from -1000000000 to 1,000,000,000",  # noqa: E501
-    "job document 'job:WaterBi214:r7:p1' skipped: not_before: 12345 is not an ISO time",
-    "job document 'job:WaterBi214:r8:p1' skipped: module: missing",
-    "job document 'job:WaterBi214:r9:p1' skipped: template: radius: '1; rm -rf ~' is not a plain token (letters, digits, _ . : + -)",  # noqa: E501
-    "job document 'job:WaterBi214:r10:p1' skipped: backend_id: '--user=root' is not a batch-system job id",  # noqa: E501
+    "job document 'job:WaterBi214:r1:s0:p9\\ntouch pwned' skipped: _id: 'job:WaterBi214:r1:s0:p9\\ntouch pwned' is not a job id (job:<module>:r<run>:s<sub>:p<pass>)",  # noqa: E501
+    "job document 'job:Evil:r2:s0:p1' skipped: module: '../../escape' is not a module name (letters, digits, _ + -)",  # noqa: E501
+    "job document 'job:WaterBi214:r3:s0:p1' skipped: macro_path: '/etc/passwd' is not a relative path inside the RAT release",  # noqa: E501
+    "job document 'job:WaterBi214:r4:s0:p1' skipped: macro_path: 'mac/../../../../etc/passwd' leaves the RAT release",  # noqa: E501
+    "job document 'job:WaterBi214:r5:s0:p1' skipped: attempts: 'many' is not a list of attempts",
+    "job document 'job:WaterBi214:r6:s0:p1' skipped: priority: 'high' is not a whole number from -1000000000 to 1,000,000,000",  # noqa: E501
+    "job document 'job:WaterBi214:r7:s0:p1' skipped: not_before: 12345 is not an ISO time",
+    "job document 'job:WaterBi214:r8:s0:p1' skipped: module: missing",
+    "job document 'job:WaterBi214:r9:s0:p1' skipped: template: radius: '1; rm -rf ~' is not a plain token (letters, digits, _ . : + -)",  # noqa: E501
+    "job document 'job:WaterBi214:r10:s0:p1' skipped: backend_id: '--user=root' is not a batch-system job id",  # noqa: E501
 ]
 
 
 def test_the_checker_accepts_what_the_planner_writes() -> None:
     assert job_document_problem(job_doc(1)) is None
-    sub_run = {**job_doc(1), "_id": "job:WaterBi214:r1:s3:p1"}
-    assert job_document_problem(sub_run) is None  # the sub-run id form
+    sub_run = {**job_doc(1), "_id": "job:WaterBi214:r1:s3:p1", "subrun": 3}
+    assert job_document_problem(sub_run) is None
+    old = {**job_doc(1), "_id": "job:WaterBi214:r1:p1"}
+    assert job_document_problem(old) == (
+        "_id: 'job:WaterBi214:r1:p1' is not a job id (job:<module>:r<run>:s<sub>:p<pass>)"
+    )
 
 
 def test_planted_documents_are_skipped_and_the_real_jobs_run(
