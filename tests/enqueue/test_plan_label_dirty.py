@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.enqueue.repo import all_jobs, campaign_yaml, make_repo
-from tests.helpers import run_mcprod
+from tests.helpers import init_sqlite, run_mcprod
 
 MINE = campaign_yaml("mine", ["{module: WaterBi214, n_ev: 2000, ev_per_run: 1000}"])
 THEIRS = campaign_yaml("theirs", ["{module: WaterBi214Rn, n_ev: 2000, ev_per_run: 1000}"])
@@ -16,6 +16,7 @@ THEIRS = campaign_yaml("theirs", ["{module: WaterBi214Rn, n_ev: 2000, ev_per_run
 def test_plan_label_plans_mine_and_reports_what_cannot_be_planned(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", {"mine": MINE, "theirs": THEIRS})
     db = ["--db", f"sqlite:///{tmp_path}/state.db"]
+    init_sqlite(db[1])  # as `mcprod db init`: no other command creates the database
     whole = run_mcprod(["plan", "--repo", str(repo.root), *db, *repo.rat_root])
     assert whole.returncode == 1  # the shared repository holds someone's typo
     result = run_mcprod(
@@ -40,6 +41,7 @@ def test_a_dirty_tree_is_refused_unless_allowed_then_stamped(tmp_path: Path) -> 
     repo = make_repo(tmp_path / "repo", {"mine": MINE})
     head = repo.commit("mine")
     url = f"sqlite:///{tmp_path}/state.db"
+    init_sqlite(url)
     repo.write_campaign("mine", MINE.replace("n_ev: 2000", "n_ev: 3000"))
     args = ["--repo", str(repo.root), "--db", url, *repo.rat_root]
     for command in (["plan"], ["reconcile", "--once"]):
