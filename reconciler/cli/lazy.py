@@ -64,7 +64,7 @@ COMMANDS: tuple[LazyCommand, ...] = (
                 "Fetch a label's outputs into DEST/<Module>/, each verified by size and"
                 " adler32."),
     LazyCommand("exactly", "exactly_cmd",
-                "One `Module Run Pass` line per job of the campaign, sorted by module, run,"
+                "One `Module Run Pass` line per pass of the campaign, sorted by module, run,"
                 " pass."),
     LazyCommand("retry", "operator_cmd",
                 "Put failed (or cancelled) jobs back to waiting, with a fresh attempt budget."),
