@@ -21,12 +21,13 @@ The first enqueue after the build (no campaign status documents yet: every job i
 read and planned) is shown too. With `--db URL` (a CouchDB server) the documents go
 there instead (default 100,000 with `--jobs`); the raw baseline is then `_bulk_docs`.
 
-Run: .venv/bin/python bench/scale.py [--jobs N] [--db http://127.0.0.1:5984/scale]
+Run: .venv/bin/python bench/scale.py [--jobs N] [--couch | --db http://127.0.0.1:5984/scale]
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import shutil
 import subprocess
@@ -48,6 +49,7 @@ from reconciler.enqueue.step import load_repo  # noqa: E402
 from reconciler.store.design import ensure_design  # noqa: E402
 from reconciler.store.interface import Store  # noqa: E402
 from reconciler.store.open import open_store  # noqa: E402
+from tests.services.couchserver import start_pouchdb_server  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "quickstart"
 VERSION = "0.1.0-standin"
@@ -159,6 +161,19 @@ def hold(doc: dict[str, Any], held: Path, number: int) -> None:
                           "backend_id": backend_id, "submitted_at": T0}])
 
 
+class RawCouch(RawBulkDocs):
+    """`_bulk_docs` as bench/store.py sends it; reconnects when the server closed the idle
+    keep-alive connection (node closes it after 5 s, e.g. while the store wrote)."""
+
+    def bulk_create(self, batch: list[dict[str, Any]]) -> None:
+        try:
+            super().bulk_create(batch)
+        except (BrokenPipeError, ConnectionError, http.client.HTTPException):
+            self.conn.close()
+            self.conn = http.client.HTTPConnection(self.conn.host, self.conn.port, timeout=60)
+            super().bulk_create(batch)
+
+
 def build(store: Store, raw: Any, docs: Iterator[dict[str, Any]]) -> tuple[int, float, float]:
     """Bulk-create through the store and the raw baseline, batch by batch, alternating."""
     spent = {"store": 0.0, "raw": 0.0}
@@ -218,7 +233,21 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=None,
                         help="job documents (default 1,000,000; 100,000 with --db)")
     parser.add_argument("--db", default=None, help="a CouchDB database URL (created here)")
+    parser.add_argument("--couch", action="store_true",
+                        help="start pouchdb-server (in memory) and use a database on it")
     args = parser.parse_args()
+    server = None
+    if args.couch and not args.db:
+        server = start_pouchdb_server()
+        args.db = f"{server.url}/scale"
+    try:
+        return measure(args)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def measure(args: argparse.Namespace) -> int:
     jobs = args.jobs or (100_000 if args.db else 1_000_000)
     with tempfile.TemporaryDirectory(prefix="mcprod-scale-") as folder:
         base = Path(folder)
@@ -231,7 +260,7 @@ def main() -> int:
             import urllib.request
             raw_url = args.db.rstrip("/") + "_raw"
             urllib.request.urlopen(urllib.request.Request(raw_url, method="PUT")).close()
-            raw: Any = RawBulkDocs(raw_url)
+            raw: Any = RawCouch(raw_url)
         else:
             raw = RawSqlite(base / "raw.db")
         print(f"{jobs} job documents into {store.display_url}, batches of {BATCH}", flush=True)
