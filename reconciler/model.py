@@ -99,6 +99,9 @@ class Benchmark:
     bytes_per_event: float
 
 
+TAG_PLACEHOLDER = "{tag}"
+
+
 @dataclass(frozen=True)
 class RatVersion:
     version: str
@@ -110,6 +113,14 @@ class RatVersion:
     benchmarks: Mapping[str, Benchmark] = field(default_factory=dict)
     positions: Mapping[tuple[str, str], SourceRef] = field(default_factory=dict)
     """Where `(section, name)` keys (phases, overrides, benchmarks, internal_rate) are written."""
+    ratdb_tag_args: tuple[str, ...] | None = None
+    """How this RAT takes a RATDB tag (`ratdb: {tag_args: [...]}`, `{tag}` inside); None:
+    the release declares no way, so campaigns with a ratdb_tag are refused."""
+
+    def tag_arguments(self, tag: str) -> tuple[str, ...]:
+        if self.ratdb_tag_args is None:
+            raise ValueError(f"RAT {self.version} declares no ratdb tag_args")
+        return tuple(arg.replace(TAG_PLACEHOLDER, tag) for arg in self.ratdb_tag_args)
 
     def locate(self, section: str, name: str) -> SourceRef:
         """The YAML position of `section.name`, else the file itself."""
@@ -138,6 +149,32 @@ class Storage:
 
 
 @dataclass(frozen=True)
+class RatdbAccess:
+    """A site's RATDB server. Where the password lives on the worker (a file, or a
+    variable the site's setup exports) is declared; the password itself never is."""
+
+    protocol: str
+    host: str
+    database: str
+    user: str
+    port: int | None = None
+    password_file: str | None = None
+    password_env: str | None = None
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}" if self.port else self.host
+
+    def url(self, password: str) -> str:
+        """The `rat -b` URL, as the legacy runner built it."""
+        return f"{self.protocol}://{self.user}:{password}@{self.address}/{self.database}"
+
+    @property
+    def masked_url(self) -> str:
+        return self.url("***")
+
+
+@dataclass(frozen=True)
 class Site:
     name: str
     source: SourceRef
@@ -153,6 +190,7 @@ class Site:
     env: Mapping[str, str] = field(default_factory=dict)  # given to every job
     # A file on the worker with the RATDB URL and password (read by the job at run time).
     ratdb_url_file: str | None = None
+    ratdb: RatdbAccess | None = None
 
     def accepts_campaign(self, label: str) -> bool:
         """The site's `accepts` list (labels or globs); no list means every campaign."""

@@ -78,7 +78,8 @@ def check_campaign_names(
             where.error(sink, ("sites", index), f"unknown site {name!r}{did_you_mean(name, sites)}")
 
 
-def _why_not(site: Site, campaign: Campaign) -> str | None:
+def site_refusal(site: Site, campaign: Campaign) -> str | None:
+    """Why the site would not run the campaign's jobs, or None when it would."""
     if not site.enabled:
         return f"{site.name} is disabled"
     if campaign.rat_version not in site.rat_locations:
@@ -101,7 +102,7 @@ def check_site_coverage(
         return  # every listed site is unknown: reported as such already
     reasons = []
     for name in names:
-        reason = _why_not(sites[name], campaign)
+        reason = site_refusal(sites[name], campaign)
         if reason is None:
             return
         reasons.append(reason)

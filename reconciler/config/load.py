@@ -29,9 +29,11 @@ from reconciler.config.crosscheck import (
 from reconciler.config.filecheck import unreadable_reason
 from reconciler.config.modulecheck import check_entries_against
 from reconciler.config.paths import JsonPath, json_path
+from reconciler.config.ratdbcheck import check_ratdb_tag, check_run_mode_ratdb, check_tag_args
 from reconciler.config.records import build_campaign, build_entry, build_rat_version, build_site
 from reconciler.config.runlist import read_run_list
 from reconciler.config.schema import Kind, schema_problems
+from reconciler.config.sizecheck import check_job_sizes
 from reconciler.config.yamlsource import read_yaml_file
 from reconciler.errors import Diagnostic, DiagnosticSink, InvalidRepository
 from reconciler.model import Campaign, Catalogue, DeclaredRepo, Entry, RatVersion, Site
@@ -290,6 +292,7 @@ def _validate(root: Path, catalogues: CatalogueFinder | None) -> LoadResult:
         rat = build_rat_version(where.rel, where.doc)
         rat_versions[rat.version] = rat
         rat_files[rat.version] = where
+        check_tag_args(where, rat, sink)
     sites: dict[str, Site] = {}
     for where in state.valid["site"]:
         check_file_name(where, "name", "name", sink)
@@ -316,8 +319,11 @@ def _validate(root: Path, catalogues: CatalogueFinder | None) -> LoadResult:
         campaigns[campaign.label] = campaign
         check_frozen_ratdb(where, campaign, sink)
         check_job_caps(where, campaign, sink)
+        check_ratdb_tag(where, campaign, rat_versions, sink)
         if all_sites_valid and campaign.rat_version in state.declared["rat-version"]:
             check_site_coverage(where, campaign, sites, sink)
+            check_run_mode_ratdb(where, campaign, sites, sink)
+            check_job_sizes(where, campaign, rat_versions.get(campaign.rat_version), sites, sink)
     for where, bad in state.flawed["campaign"]:
         target = _check_flawed_campaign(state, where, bad)
         if target is not None:

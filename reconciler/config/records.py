@@ -13,6 +13,7 @@ from reconciler.model import (
     Entry,
     Override,
     Phase,
+    RatdbAccess,
     RatVersion,
     Retry,
     Site,
@@ -88,9 +89,12 @@ def build_rat_version(rel: str, doc: YamlDoc) -> RatVersion:
         internal_rate=tuple(data.get("internal_rate") or ()),
         overrides=overrides,
         benchmarks=benchmarks,
+        ratdb_tag_args=(
+            tuple(data["ratdb"]["tag_args"]) if data.get("ratdb") is not None else None
+        ),
         positions={
             (section, name): SourceRef(rel, *doc.mark((section, name)))
-            for section in ("phases", "overrides", "benchmarks")
+            for section in ("phases", "overrides", "benchmarks", "ratdb")
             for name in (data.get(section) or {})
         }
         | {
@@ -123,4 +127,20 @@ def build_site(rel: str, doc: YamlDoc) -> Site:
         store=data.get("store"),
         env=dict(data.get("env") or {}),
         ratdb_url_file=data.get("ratdb_url_file"),
+        ratdb=_ratdb(data.get("ratdb")),
+    )
+
+
+def _ratdb(data: dict[str, Any] | None) -> RatdbAccess | None:
+    if data is None:
+        return None
+    auth = data["auth"]
+    return RatdbAccess(
+        protocol=data["protocol"],
+        host=data["host"],
+        database=data["database"],
+        user=data["user"],
+        port=data.get("port"),
+        password_file=auth.get("file"),
+        password_env=auth.get("env"),
     )

@@ -52,6 +52,11 @@ _PATTERN_HINTS = {
     "^[^\\n]+$": "expected one line (write one list item per line)",
     "^[a-z]+$": "expected a lower-case word such as vanilla",
     "^[A-Za-z0-9.-]+$": "expected a host name",
+    "^[a-z][a-z0-9+]*$": "expected a URL scheme such as postgres",
+    "^/[A-Za-z0-9_./+-]*$": "expected an absolute path of letters, digits and _ . / + -",
+    "^[A-Za-z0-9_.:+={}/-]+$": (
+        "expected a plain argument (letters, digits, _ . : + = / - and {tag})"
+    ),
     "^(srm|root|https?|davs|gsiftp|file)://": (
         "expected a URL starting with srm://, root://, https://, davs://, gsiftp:// or file://"
     ),

@@ -16,8 +16,14 @@ Decisions the design left open, taken here:
   `outntuple` line mcprod puts `/rat/procset file "<name>"`, the RAT command that
   names an output processor's file. The first outroot/outntuple processor is
   `ratds`/`ntuple`, any later one `other_ratds`/`other_ntuple`.
-- The RATDB tag is passed as `--ratdb-tag TAG` (RATDB_TAG_OPTION below: one place
-  to change it for a RAT release that spells it differently).
+- The RAT command line comes from one table (reconciler.job.ratcommand); the RATDB
+  tag in the form the RAT version's file declares.
+- RATDB access: the site declares its server and where the password lives on the
+  worker. The script reads the password there, at run time, into a shell variable
+  (never exported) and builds the `-b` URL from it; what it prints shows the URL
+  with the password masked. So the password is in neither the script, the job
+  document, the submission environment nor any log mcprod writes. A missing file or
+  variable fails the job with a line saying which.
 - Template values are filled in by mcprod before submission, so a bad value or a
   missing one stops the attempt here instead of failing on a worker node.
 """
@@ -36,10 +42,17 @@ from typing import Any
 from reconciler.backends.base import SubmitSpec
 from reconciler.documents import output_stem as job_output_stem
 from reconciler.errors import McprodError
+from reconciler.job.ratcommand import (
+    LOG_OPTIONS,
+    MACRO,
+    RATDB_OPTION,
+    RatCommandError,
+    event_mode_arguments,
+    tag_arguments,
+)
 from reconciler.job.storage import output_url
-from reconciler.model import Site
+from reconciler.model import RatdbAccess, Site
 
-RATDB_TAG_OPTION = "--ratdb-tag"
 PLAIN_TOKEN = re.compile(r"[A-Za-z0-9_.:+-]+")
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 OUTPUT_PROCESSOR = re.compile(r"^\s*/rat/proc(?:last)?\s+(outroot|outntuple)\b")
@@ -206,30 +219,68 @@ def render_macro(
     return "\n".join(lines) + "\n", [o for o in outputs if o.data_type in declared]
 
 
-def rat_arguments(job: Mapping[str, Any]) -> list[str]:
-    """The event-mode arguments and RATDB tag for `rat`."""
-    mode = job.get("event_mode")
-    if mode == "number":
-        args = ["-N", _positive(job, "events")]
-    elif mode == "time":
-        args = ["-T", _positive(job, "duration_s")]
-    elif mode == "run":
-        args = ["-r", _positive(job, "run")]
-    elif mode == "run_number":
-        args = ["-n", _positive(job, "run"), "-N", _positive(job, "events")]
+def rat_arguments(job: Mapping[str, Any], tag_args: Sequence[str] | None = None) -> list[str]:
+    """The event-mode options and the RATDB tag arguments for `rat` (see ratcommand)."""
+    try:
+        args = event_mode_arguments(job)
+        tag = job.get("ratdb_tag")
+        if tag:
+            tag = check_template_value("ratdb_tag", tag)
+        return args + tag_arguments(tag or None, tag_args, str(job.get("rat_version")))
+    except RatCommandError as error:
+        raise JobScriptError(f"{job.get('_id')}: {error}") from None
+
+
+def ratdb_lines(ratdb: RatdbAccess, site_name: str) -> str:
+    """Bash that sets `mcprod_ratdb_url` from the password on the worker (see the module
+    docstring); every value but the password is checked by the site schema."""
+    where = f"sites/{site_name}.yaml ratdb.auth"
+    if ratdb.password_file is not None:
+        path = shlex.quote(ratdb.password_file)
+        what = f"RATDB password file {ratdb.password_file}"
+        read = (
+            f"if [ ! -r {path} ]; then\n"
+            f"  echo {shlex.quote(f'mcprod: {what} is missing or unreadable here ({where})')}"
+            " >&2\n  exit 3\nfi\n"
+            f"IFS= read -r mcprod_ratdb_password < {path} || true\n"
+        )
     else:
-        raise JobScriptError(f"{job.get('_id')}: unknown event_mode {mode!r}")
-    tag = job.get("ratdb_tag")
-    if tag:
-        args += [RATDB_TAG_OPTION, check_template_value("ratdb_tag", tag)]
-    return args
+        name = str(ratdb.password_env)
+        what = f"RATDB password variable {name}"
+        read = f'mcprod_ratdb_password="${{{name}:-}}"\n'
+    empty = shlex.quote(f"mcprod: {what} is empty or not set ({where})")
+    prefix = shlex.quote(f"{ratdb.protocol}://{ratdb.user}:")
+    suffix = shlex.quote(f"@{ratdb.address}/{ratdb.database}")
+    return (
+        "# RATDB access: the password is read here, on the worker, into a variable that is\n"
+        "# never exported; only the masked URL is ever printed.\n"
+        + read
+        + f'if [ -z "$mcprod_ratdb_password" ]; then\n  echo {empty} >&2\n  exit 3\nfi\n'
+        + f'mcprod_ratdb_url={prefix}"$mcprod_ratdb_password"{suffix}\n'
+        + "unset mcprod_ratdb_password\n"
+    )
 
 
-def _positive(job: Mapping[str, Any], field: str) -> str:
-    value = job.get(field)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise JobScriptError(f"{job.get('_id')}: {field} must be a positive number, got {value!r}")
-    return str(int(value)) if float(value).is_integer() else str(value)
+def rat_command_lines(
+    job: Mapping[str, Any], ratdb: RatdbAccess | None, tag_args: Sequence[str] | None,
+    ratdb_url_file: str | None = None,
+) -> tuple[str, str]:
+    """(the command as printed, with the password masked; the command as run).
+
+    `ratdb_url_file` (a site's file holding the whole URL) is read as RAT starts; a
+    declared `ratdb:` server takes precedence."""
+    rest = [*rat_arguments(job, tag_args), MACRO]
+    if ratdb is None and ratdb_url_file:
+        head = shlex.join(["rat", *LOG_OPTIONS, RATDB_OPTION])
+        command = f'{head} "$(cat {shlex.quote(ratdb_url_file)})" {shlex.join(rest)}'
+        return command, command
+    if ratdb is None:
+        command = shlex.join(["rat", *LOG_OPTIONS, *rest])
+        return command, command
+    # Only echoed (quoted as a whole), so the masked URL needs no quoting of its own.
+    shown = " ".join(["rat", *LOG_OPTIONS, RATDB_OPTION, ratdb.masked_url, *rest])
+    head = shlex.join(["rat", *LOG_OPTIONS, RATDB_OPTION])
+    return shown, f'{head} "$mcprod_ratdb_url" {shlex.join(rest)}'
 
 
 def stageout_source() -> str:
@@ -247,6 +298,9 @@ def render_job_script(
     setup: Sequence[str] = (),
     catalogue: tuple[str, str] | None = None,
     ratdb_url_file: str | None = None,
+    ratdb: RatdbAccess | None = None,
+    site_name: str = "",
+    tag_args: Sequence[str] | None = None,
 ) -> str:
     """The bash script of one attempt (pure: text in, text out).
 
@@ -272,10 +326,8 @@ def render_job_script(
         plan["register_se"] = dirac_se
         for output in plan["outputs"]:
             output["lfn"] = output_url(lfn_base, label, module, output["name"])
-    rat = shlex.join(["rat", *rat_arguments(job), "-l", "rat.log"])
-    if ratdb_url_file:
-        rat += f' -b "$(cat {shlex.quote(ratdb_url_file)})"'
-    rat += " job.mac"
+    shown, rat = rat_command_lines(job, ratdb, tag_args, ratdb_url_file)
+    access = ratdb_lines(ratdb, site_name) if ratdb is not None else ""
     destination = output_url(base_url, label, str(job["module"]), "")
     return f"""#!/bin/bash
 # mcprod job script (generated; kept for reading). One attempt of one job:
@@ -297,7 +349,7 @@ cat > job.mac <<'MCPROD_MACRO'
 {macro_text.rstrip(chr(10))}
 MCPROD_MACRO
 
-echo {shlex.quote(f"mcprod: running {rat}")}
+{access}echo {shlex.quote(f"mcprod: running {shown}")}
 {rat}
 
 echo {shlex.quote(f"mcprod: copying outputs to {destination}")}
@@ -338,8 +390,11 @@ def prepare_attempt(
     version_env: str,
     work_root: Path,
     attempt: int | None = None,
+    tag_args: Sequence[str] | None = None,
 ) -> AttemptFiles:
-    """Renders the macro and writes the script of the job's current attempt."""
+    """Renders the macro and writes the script of the job's current attempt.
+
+    `tag_args` are the RAT version's `ratdb.tag_args` (None: it declares none)."""
     number = int(job.get("attempt") or 0) if attempt is None else attempt
     rat_version = str(job.get("rat_version"))
     env_script = env_script_for(site, rat_version, version_env)
@@ -367,6 +422,9 @@ def prepare_attempt(
         setup=site.setup,
         catalogue=catalogue_of(site),
         ratdb_url_file=site.ratdb_url_file,
+        ratdb=site.ratdb,
+        site_name=site.name,
+        tag_args=tag_args,
     )
     partial = files.script.with_suffix(".sh.tmp")
     partial.write_text(script)

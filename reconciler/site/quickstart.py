@@ -15,6 +15,7 @@ the previous copy is replaced. Nothing outside `.mcprod/quickstart/` is touched.
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from reconciler.store.design import ensure_design
 from reconciler.store.open import init_store, open_store
 
 PLACEHOLDER = "/QUICKSTART"
+RATDB_PASSWORD_FILE = "ratdb-password"
 SITE = "local"
 INTERVAL_S = 0.3
 TIMEOUT_S = 50.0
@@ -52,6 +54,7 @@ def prepare_copy(source: Path, target: Path) -> Path:
     subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
     subprocess.run([*git, "add", "-A"], check=True)
     subprocess.run([*git, "commit", "-q", "-m", "quickstart example"], check=True)
+    write_ratdb_password(target)
     return target
 
 
@@ -63,6 +66,16 @@ def create_database(root: Path) -> None:
         ensure_design(store)
     finally:
         store.close()
+def write_ratdb_password(target: Path) -> None:
+    """The password file sites/local.yaml points at: random, owner-only, outside Git.
+
+    The stand-in RAT connects to no database; the file lets the example's run-by-run
+    jobs take the same path as production (the job script reads it at run time)."""
+    path = target / RATDB_PASSWORD_FILE
+    path.touch(mode=0o600)
+    path.write_text(secrets.token_urlsafe(16) + "\n")
+    with (target / ".git" / "info" / "exclude").open("a") as exclude:
+        exclude.write(f"/{RATDB_PASSWORD_FILE}\n")
 
 
 def counts(root: Path) -> dict[str, int]:

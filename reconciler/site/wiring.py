@@ -51,7 +51,10 @@ def site_pieces(site: Site, work_dir: Path, repo: DeclaredRepo, store: Store) ->
     def prepare(job: Doc) -> SubmitSpec:
         rat = repo.rat_versions.get(str(job.get("rat_version")))
         env = rat.env if rat is not None else ""
-        files = prepare_attempt(job, site=site, version_env=env, work_root=work_dir)
+        tag_args = rat.ratdb_tag_args if rat is not None else None
+        files = prepare_attempt(
+            job, site=site, version_env=env, work_root=work_dir, tag_args=tag_args
+        )
         return files.spec(str(job["backend_name"]))
 
     def submitted_from(job: Doc) -> Path:

@@ -9,6 +9,8 @@ from reconciler.documents import job_id
 from reconciler.model import BackendConfig, Site, SourceRef, Storage
 
 STANDIN_BIN = Path(__file__).resolve().parents[1] / "bin"
+TAG_ARGS = ("--standin-ratdb-tag", "{tag}")
+"""How the stand-in RAT takes a RATDB tag (its RAT version file's `ratdb.tag_args`)."""
 
 MACRO = """\
 /rat/db/set DETECTOR geo_file "geo/snoplus_water.geo"

@@ -23,7 +23,7 @@ from reconciler.job.script import (
 from reconciler.job.stageout import adler32_of_file
 from reconciler.job.storage import verify_output
 from reconciler.model import BackendConfig, Storage
-from tests.backends.release import make_job, make_release, make_site
+from tests.backends.release import TAG_ARGS, make_job, make_release, make_site
 from tests.backends.support import is_finished, wait_for_state
 
 
@@ -83,7 +83,9 @@ def test_a_declared_output_without_its_processor_is_refused() -> None:
     ],
 )
 def test_rat_arguments_per_event_mode(changes: dict[str, object], arguments: list[str]) -> None:
-    assert rat_arguments(make_job(**changes)) == [*arguments, "--ratdb-tag", "water-v2-tag"]
+    assert rat_arguments(make_job(**changes), TAG_ARGS) == [
+        *arguments, "--standin-ratdb-tag", "water-v2-tag"
+    ]
 
 
 def test_a_rendered_script_runs_and_its_return_card_checks_out(tmp_path: Path) -> None:
@@ -91,12 +93,13 @@ def test_a_rendered_script_runs_and_its_return_card_checks_out(tmp_path: Path) -
     storage = tmp_path / "storage"
     job = make_job()
     files = prepare_attempt(job, site=make_site(storage), version_env=str(env),
-                            work_root=tmp_path / "work")
+                            work_root=tmp_path / "work",
+                            tag_args=TAG_ARGS)
     assert files == attempt_files(tmp_path / "work", job)
     assert files.work_dir == tmp_path / "work/jobs/WaterBi214/r101_s0_p1/a1"
     script = files.script.read_text()
     assert f"source {env}\n" in script
-    assert "rat -N 25 --ratdb-tag water-v2-tag -l rat.log job.mac\n" in script
+    assert "rat -l rat.log -N 25 --standin-ratdb-tag water-v2-tag job.mac\n" in script
     assert os.access(files.script, os.X_OK)
 
     done = subprocess.run([str(files.script)], cwd=files.work_dir, capture_output=True, text=True,
@@ -125,7 +128,8 @@ def test_a_failing_rat_leaves_no_card_and_fails_the_job(tmp_path: Path) -> None:
     env = make_release(tmp_path / "release", macro="# mcprod-standin: fail 3\n/rat/proc outroot\n")
     job = make_job(outputs=["ratds"])
     files = prepare_attempt(job, site=make_site(tmp_path / "storage"), version_env=str(env),
-                            work_root=tmp_path / "work")
+                            work_root=tmp_path / "work",
+                            tag_args=TAG_ARGS)
     backend = create_backend(BackendConfig("local"), BackendContext("here", tmp_path / "work"))
     backend_id = backend.submit(files.spec("job:WaterBi214:r101:s0:p1.a1"))
     state = wait_for_state(backend, backend_id, is_finished)
@@ -139,7 +143,8 @@ def test_a_failed_copy_writes_an_error_card_with_the_gfal_message(tmp_path: Path
     job = make_job()
     # gsiftp without its gfal2 plugin installed: gfal-copy itself fails.
     site = replace(make_site(tmp_path), storage=Storage("gsiftp://localhost:1/nowhere"))
-    files = prepare_attempt(job, site=site, version_env=str(env), work_root=tmp_path / "work")
+    files = prepare_attempt(job, site=site, version_env=str(env), work_root=tmp_path / "work",
+                            tag_args=TAG_ARGS)
     done = subprocess.run([str(files.script)], cwd=files.work_dir, capture_output=True, text=True,
                           check=False)
     assert done.returncode == 1
@@ -165,13 +170,14 @@ def test_site_setup_lines_run_before_the_rat_environment(tmp_path: Path) -> None
     from reconciler.job.script import render_job_script
 
     script = render_job_script(
-        make_job(), env_script="/cvmfs/rat/env.sh", macro_text="/rat/run/start\n", outputs=[],
+        make_job(ratdb_tag=None), env_script="/cvmfs/rat/env.sh", macro_text="/rat/run/start\n",
+        outputs=[],
         base_url="file:///srv/out", attempt=1,
         setup=["source /opt/grid-ui/setup.sh", "export X509_CERT_DIR=/etc/certs"],
     )
     setup = script.index("source /opt/grid-ui/setup.sh\nexport X509_CERT_DIR=/etc/certs\n")
     assert script.index("set +u  # site set-up") < setup < script.index("source /cvmfs/rat/env.sh")
-    plain = render_job_script(make_job(), env_script="/cvmfs/rat/env.sh",
+    plain = render_job_script(make_job(ratdb_tag=None), env_script="/cvmfs/rat/env.sh",
                               macro_text="/rat/run/start\n", outputs=[],
                               base_url="file:///srv/out", attempt=1)
     assert "setup lines" not in plain
@@ -185,12 +191,11 @@ def test_the_ratdb_password_reaches_rat_only_from_a_file_on_the_worker(tmp_path:
     url_file.chmod(0o600)
     site = replace(make_site(tmp_path / "storage"), ratdb_url_file=str(url_file))
     files = prepare_attempt(make_job(), site=site, version_env=str(env),
-                            work_root=tmp_path / "work")
+                            work_root=tmp_path / "work", tag_args=TAG_ARGS)
     script = files.script.read_text()
     assert "s3cret-pw" not in script
-    assert f'rat -N 25 --ratdb-tag water-v2-tag -l rat.log -b "$(cat {url_file})" job.mac\n' in (
-        script
-    )
+    assert (f'rat -l rat.log -b "$(cat {url_file})" -N 25 --standin-ratdb-tag water-v2-tag'
+            " job.mac\n") in script
     done = subprocess.run([str(files.script)], cwd=files.work_dir, capture_output=True, text=True,
                           check=False, env={"PATH": os.environ["PATH"]})
     assert done.returncode == 0, done.stderr

@@ -18,7 +18,7 @@ from reconciler.job.returncard import read_return_card
 from reconciler.job.script import prepare_attempt
 from reconciler.job.storage import verify_output
 from reconciler.model import BackendConfig
-from tests.backends.release import make_job, make_release, make_site
+from tests.backends.release import TAG_ARGS, make_job, make_release, make_site
 from tests.backends.support import is_finished, is_running, wait_for_state, write_script
 from tests.services.slurm import SlurmCluster
 
@@ -293,7 +293,8 @@ def test_rendered_job_scripts_run_on_slurm_and_their_outputs_verify(
     storage = tmp_path / "storage"
     site = make_site(storage, backend="slurm")
     jobs = [make_job(run=run) for run in (201, 202, 203)]
-    files = [prepare_attempt(job, site=site, version_env=str(env), work_root=tmp_path / "work")
+    files = [prepare_attempt(job, site=site, version_env=str(env), work_root=tmp_path / "work",
+                            tag_args=TAG_ARGS)
              for job in jobs]
     backend = make_backend(slurm_cluster, tmp_path / "work")
     specs = [f.spec(f"{job['_id']}.a1") for f, job in zip(files, jobs, strict=True)]
