@@ -17,6 +17,8 @@ name: cedar
 backend: {type: slurm, partition: snoplus}
 rat_locations: {"9.9.0": CVMFS}
 storage: {base_url: "srm://se.example.org/snoplus/production"}
+ratdb: {protocol: postgres, host: ratdb.example.org, database: ratdb, user: snoprod,
+        auth: {file: /home/snoprod/.ratdb}}
 """
 
 

@@ -228,6 +228,18 @@ def test_a_legacy_runlist_from_outside_is_copied_in_and_given_to_run_mode_entrie
         "  - module: WaterTl208Run\n"
         "    run_numbers: [5]\n"
     )
+    # The tag reaches RAT only in the form its version's file declares (no guessing):
+    # without it, validate refuses the tagged campaign, naming both files.
+    refused = run_mcprod(["validate", "--repo", str(repo)])
+    assert refused.returncode == 1
+    assert refused.stdout.splitlines()[0] == (
+        "campaigns/water-runs.yaml:5:1: ratdb_tag: rat-versions/6.18.7.yaml declares no way to"
+        " give RAT 6.18.7 a RATDB tag: add `ratdb: {tag_args: [...]}` there (the release's"
+        " option, with {tag}), or remove ratdb_tag"
+    )
+    version = repo / "rat-versions" / "6.18.7.yaml"
+    tag_args = 'ratdb: {tag_args: ["--standin-ratdb-tag", "{tag}"]}\n'
+    version.write_text(version.read_text() + tag_args)
     validate = run_mcprod(["validate", "--repo", str(repo)])
     assert validate.returncode == 0, validate.stdout + validate.stderr
 
