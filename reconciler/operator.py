@@ -22,7 +22,7 @@ import getpass
 import os
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -251,10 +251,16 @@ class Applied:
     log_id: str
 
 
-def apply_plan(store: Store, plan: OperatorPlan, now: dt.datetime, who: str) -> Applied:
+def apply_plan(
+    store: Store,
+    plan: OperatorPlan,
+    now: dt.datetime,
+    who: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> Applied:
     """Write the change by compare-and-set; a job changed since it was read is skipped."""
     transform = TRANSFORMS[plan.action]
-    written, lost = bulk_cas(store, [transform(job, now, who) for job in plan.jobs])
+    written, lost = bulk_cas(store, [transform(job, now, who) for job in plan.jobs], progress)
     changed = tuple(str(doc["_id"]) for doc in written)
     log_id = f"oplog:{iso(now)}:{uuid.uuid4().hex[:8]}"
     store.create(

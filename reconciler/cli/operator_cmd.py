@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from reconciler.cli.options import FormatOption, TextOrJson, job_statuses
+from reconciler.cli.progress import progress_bar, spinner
 from reconciler.errors import McprodError
 from reconciler.operator import (
     CONFIRM_ABOVE,
@@ -67,6 +68,9 @@ def declared_labels(repo: Path) -> list[str]:
         return []
     return sorted(p.name.rsplit(".", 1)[0] for p in folder.iterdir()
                   if p.name.endswith((".yaml", ".yml")))
+
+
+PROGRESS_FROM = 1000  # jobs; smaller changes finish before a bar is worth drawing
 
 
 def register(app: typer.Typer) -> None:
@@ -136,11 +140,14 @@ def _run(
             unknown = unknown_label_error(store, label, declared_labels(repo))
             if unknown is not None:
                 raise McprodError(unknown)
-        plan = plan_action(store, action, selector)
+        with spinner(f"{action}: selecting jobs"):
+            plan = plan_action(store, action, selector)
         needs_yes = len(plan.jobs) > CONFIRM_ABOVE and not yes
         applied = None
         if plan.jobs and not dry_run and not needs_yes:
-            applied = apply_plan(store, plan, dt.datetime.now(dt.UTC), operator_name())
+            with progress_bar(action, len(plan.jobs), show_from=PROGRESS_FROM) as advance:
+                applied = apply_plan(store, plan, dt.datetime.now(dt.UTC), operator_name(),
+                                     advance)
     finally:
         store.close()
     if output_format == "json":

@@ -23,10 +23,11 @@ def _nothing(_done: int, _total: int) -> None:
 
 
 @contextlib.contextmanager
-def progress_bar(description: str, total: int, *, unit: str = "jobs",
+def progress_bar(description: str, total: int | None = None, *, unit: str = "jobs",
                  show_from: int = 1) -> Iterator[Advance]:
-    """A bar on stderr when it is a terminal and there are at least `show_from` items."""
-    if not on_terminal() or total < show_from:
+    """A bar on stderr when it is a terminal, drawn from the first call that reports at
+    least `show_from` items in all (the total may be known only once the work starts)."""
+    if not on_terminal() or (total is not None and total < show_from):
         yield _nothing
         return
     from rich.console import Console
@@ -34,6 +35,7 @@ def progress_bar(description: str, total: int, *, unit: str = "jobs",
         BarColumn,
         MofNCompleteColumn,
         Progress,
+        TaskID,
         TaskProgressColumn,
         TextColumn,
         TimeElapsedColumn,
@@ -45,15 +47,25 @@ def progress_bar(description: str, total: int, *, unit: str = "jobs",
         TaskProgressColumn(), TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
         TextColumn("ETA"), TimeRemainingColumn(),
     )
-    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
-        task = bar.add_task(description, total=total, rate="")
+    started: list[tuple[Progress, TaskID]] = []
 
-        def advance(done: int, new_total: int) -> None:
-            elapsed = bar.tasks[0].elapsed or 0.0
-            rate = f"{done / elapsed:.1f} {unit}/s" if elapsed > 0 and done else ""
-            bar.update(task, completed=done, total=new_total, rate=rate)
+    def advance(done: int, new_total: int) -> None:
+        if not started:
+            if new_total < show_from:
+                return
+            bar = Progress(*columns, console=Console(stderr=True))
+            bar.start()
+            started.append((bar, bar.add_task(description, total=new_total, rate="")))
+        bar, task = started[0]
+        elapsed = bar.tasks[0].elapsed or 0.0
+        rate = f"{done / elapsed:.0f} {unit}/s" if elapsed > 0 and done else ""
+        bar.update(task, completed=done, total=new_total, rate=rate)
 
+    try:
         yield advance
+    finally:
+        if started:
+            started[0][0].stop()
 
 
 @contextlib.contextmanager

@@ -27,6 +27,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Publish production_information documents (and design documents); idempotent."""
         # Imported here so that `mcprod --help` stays fast and light.
+        from reconciler.cli.progress import spinner
         from reconciler.config.load import require_valid
         from reconciler.publish import prepare, write_catalogues, write_legacy_files
         from reconciler.store.design import ensure_design
@@ -37,12 +38,14 @@ def register(app: typer.Typer) -> None:
         roots = parse_rat_roots(rat_root, repo)
         # Module checks are the catalogue's own business here: `prepare` reports a
         # module the new catalogue drops in publish's words, naming the campaign.
-        declared = require_valid(repo)
-        catalogues = prepare(declared, roots)
+        with spinner("publish: generating the catalogues"):
+            declared = require_valid(repo)
+            catalogues = prepare(declared, roots)
         store = open_store(db, repo.resolve())
         try:
-            design_changes = ensure_design(store)
-            outcomes = write_catalogues(store, catalogues, declared.commit)
+            with spinner("publish: writing to the store"):
+                design_changes = ensure_design(store)
+                outcomes = write_catalogues(store, catalogues, declared.commit)
         finally:
             store.close()
         legacy_files = write_legacy_files(catalogues, out) if out is not None else []

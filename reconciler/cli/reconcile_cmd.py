@@ -6,7 +6,6 @@ Thin on purpose: the work is `reconciler.enqueue.step.enqueue`, which the site c
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -22,30 +21,11 @@ from reconciler.cli.enqueue_options import (
 from reconciler.cli.options import RatRootOption, TextOrJson
 from reconciler.cli.plan_cmd import render_plan
 from reconciler.documents import short_commit
+from reconciler.cli.progress import progress_bar
 from reconciler.enqueue.step import EnqueueResult, compute_plan, enqueue, load_repo
 from reconciler.errors import McprodError
 
 PROGRESS_FROM = 2000  # jobs; smaller applies finish before a bar is worth drawing
-
-
-class _ProgressBar:
-    """A one-line bar on stderr, only when stderr is a terminal."""
-
-    def __init__(self) -> None:
-        self.shown = False
-
-    def __call__(self, done: int, total: int) -> None:
-        if total < PROGRESS_FROM:
-            return
-        width = 30
-        filled = width * done // max(total, 1)
-        sys.stderr.write(f"\rapplying [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-        sys.stderr.flush()
-        self.shown = True
-
-    def close(self) -> None:
-        if self.shown:
-            sys.stderr.write("\n")
 
 
 def summary_lines(result: EnqueueResult, site: str | None) -> list[str]:
@@ -150,13 +130,9 @@ def reconcile(
             typer.echo(render_plan(context, "text"), nl=False)
             typer.echo("dry run: nothing written")
             return
-        bar = _ProgressBar() if sys.stderr.isatty() else None
-        try:
+        with progress_bar("applying", unit="jobs", show_from=PROGRESS_FROM) as advance:
             result = enqueue(store, declared, rat_roots=roots, prune=prune,
-                             max_cancel=max_cancel, progress=bar)
-        finally:
-            if bar is not None:
-                bar.close()
+                             max_cancel=max_cancel, progress=advance)
     finally:
         store.close()
     for line in summary_lines(result, site):

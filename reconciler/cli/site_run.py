@@ -15,6 +15,7 @@ from pathlib import Path
 
 import typer
 
+from reconciler.cli.progress import spinner
 from reconciler.errors import McprodError
 from reconciler.site.cycle import CycleOptions
 from reconciler.site.loop import StopFlag, run_loop
@@ -92,7 +93,8 @@ def run_site_command(
         options = dataclasses.replace(options, lease_s=max(options.lease_s, looping))
     if once or dry_run:
         try:
-            result = run_cycle(options)
+            with spinner(f"site {site}: one cycle"):
+                result = run_cycle(options)
         except McprodError as exc:
             # The store gone, an undeclared site, a held lease: one timestamped line on
             # stderr (cron mails it), exit 1.

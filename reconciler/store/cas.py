@@ -43,8 +43,11 @@ def cas_apply(
     return None
 
 
-def bulk_cas(store: Store, docs: Sequence[Doc]) -> tuple[list[Doc], list[str]]:
-    """Compare-and-set many documents at once: (written docs with new revs, lost ids)."""
+def bulk_cas(
+    store: Store, docs: Sequence[Doc], progress: Callable[[int, int], None] | None = None
+) -> tuple[list[Doc], list[str]]:
+    """Compare-and-set many documents at once: (written docs with new revs, lost ids).
+    `progress(done, total)` is called after each batch."""
     written: list[Doc] = []
     lost: list[str] = []
     for start in range(0, len(docs), PAGE):
@@ -54,6 +57,8 @@ def bulk_cas(store: Store, docs: Sequence[Doc]) -> tuple[list[Doc], list[str]]:
                 written.append({**doc, "_rev": result.rev})
             else:
                 lost.append(str(doc["_id"]))
+        if progress is not None:
+            progress(start + len(batch), len(docs))
     return written, lost
 
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
 from reconciler.store.open import open_store
-from tests.helpers import run_mcprod
+from tests.helpers import REPO_ROOT, run_mcprod
 from tests.overview.production import Production
 
 LABEL = "quickstart-demo"
@@ -67,7 +71,7 @@ def test_grab_fetches_verifies_resumes_and_replaces(production: Production,
                                                     tmp_path: Path) -> None:
     dest = tmp_path / "fetched"
     first = run_mcprod(["grab", LABEL, str(dest), "-j", "3", "--repo", str(production.root)])
-    assert first.returncode == 0, first.stderr
+    assert (first.returncode, first.stderr) == (0, "")  # no progress bar on a pipe
     assert first.stdout.startswith(f"grab {LABEL}: {ALL_FILES} files, copied {ALL_FILES} (")
     assert first.stdout.endswith(f"already present 0, failed 0 -> {dest}\n")
     fetched = sorted(dest.rglob("*.root"))
@@ -123,3 +127,32 @@ def test_grab_with_gfal_copy(production: Production, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "copied 2 (" in done.stdout
     assert len(list((dest / "WaterBi214Run").glob("*.root"))) == 2
+
+
+def test_grab_on_a_terminal_shows_a_progress_bar(production: Production, tmp_path: Path) -> None:
+    """stderr on a pseudo-terminal: a rich bar with rate and ETA; stdout (a pipe) the summary."""
+    leader, follower = pty.openpty()
+    env = {**os.environ, "COLUMNS": "160", "TERM": "xterm"}
+    env.pop("MCPROD_DB", None)
+    with subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "grab", LABEL, str(tmp_path / "d"),
+         "--repo", str(production.root)],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=follower, text=True,
+    ) as process:
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal is closed once the process is gone
+                break
+            if not chunk:
+                break
+            shown += chunk
+        out = process.stdout.read() if process.stdout else ""
+    os.close(leader)
+    assert process.returncode == 0
+    assert out.startswith(f"grab {LABEL}: {ALL_FILES} files, copied {ALL_FILES} (")
+    screen = shown.decode("utf-8", "replace")
+    assert f"grab {LABEL}" in screen and "ETA" in screen
+    assert f"{ALL_FILES}/{ALL_FILES}" in screen and "files/s" in screen
