@@ -65,6 +65,7 @@ display:inline-block;vertical-align:middle}
 .muted{color:#757575;font-size:12px} code{font-size:12px}
 .plot svg{max-width:100%;height:auto;background:#fff}
 .reason{max-width:560px;word-break:break-word}
+main p{font-size:14px;margin:6px 0}
 """
 
 
