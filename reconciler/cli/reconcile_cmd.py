@@ -20,8 +20,8 @@ from reconciler.cli.enqueue_options import (
 )
 from reconciler.cli.options import RatRootOption, TextOrJson
 from reconciler.cli.plan_cmd import render_plan
-from reconciler.documents import short_commit
 from reconciler.cli.progress import progress_bar
+from reconciler.documents import short_commit
 from reconciler.enqueue.step import EnqueueResult, compute_plan, enqueue, load_repo
 from reconciler.errors import McprodError
 
