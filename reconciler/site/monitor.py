@@ -129,6 +129,14 @@ def data_document(job: Mapping[str, Any], data_type: str, files: list[Doc]) -> D
         "pass": pass_,
         "campaign": job.get("campaign"),
         "labels": list(job.get("labels") or [job.get("campaign")]),
+        # What an analyst selects by without reading the job (legacy data documents):
+        # the physics and conditions, the template values (legacy `extras`), what was asked.
+        "rat_version": job.get("rat_version"),
+        "ratdb_tag": job.get("ratdb_tag"),
+        "extras": dict(job.get("template") or {}),
+        "event_mode": job.get("event_mode"),
+        "events": job.get("events"),
+        "duration_s": job.get("duration_s"),
         "job_id": job["_id"],
         "attempt": job.get("attempt"),
         "files": files,

@@ -154,7 +154,9 @@ VIEWS: tuple[ViewSpec, ...] = (
     ),
     ViewSpec(
         "data_by_label", "data", array(LABEL, f("module"), f("run"), f("pass"), f("subrun")),
-        f("data_type"),
+        obj("data_type", "module", "run", "subrun", "pass", "rat_version", "ratdb_tag", "extras",
+            "events", "job_id", "files"),
+        doc="everything needed to find and fetch a label's files, without reading the documents",
         per_label=True,
     ),
     ViewSpec(
