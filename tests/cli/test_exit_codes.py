@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import signal
@@ -62,21 +63,26 @@ def test_ctrl_c_exits_130(
 
 
 def test_sigint_to_a_running_command_exits_130(tmp_path: Path) -> None:
-    """A real Ctrl-C: SIGINT to `mcprod quickstart` while its cycles run."""
+    """A real Ctrl-C: SIGINT to `mcprod quickstart` while it holds a reserved job
+    (paused at a known point of the cycle, so the signal never races start-up)."""
     clone = tmp_path / "clone"
     shutil.copytree(REPO_ROOT / "examples", clone / "examples", symlinks=True)
     shutil.copytree(REPO_ROOT / "reconciler", clone / "reconciler",
                     ignore=shutil.ignore_patterns("__pycache__"))
     for folder in ("schemas", "tests/bin"):
         shutil.copytree(REPO_ROOT / folder, clone / folder)
+    pause = tmp_path / "paused"
+    env = {**os.environ, "MCPROD_TEST_PAUSE_AT": "after-reserve",
+           "MCPROD_TEST_PAUSE_FILE": str(pause)}
+    env.pop("MCPROD_DB", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "quickstart"], cwd=clone,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "reconciler", "quickstart"], cwd=clone, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
-    assert process.stdout is not None
-    first = process.stdout.readline()  # the copy has started: the CLI is running
-    assert first.startswith("mcprod quickstart: copying")
-    time.sleep(0.5)
+    deadline = time.monotonic() + 120
+    while not pause.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pause.exists(), "the quickstart never reached its first reservation"
     process.send_signal(signal.SIGINT)
     _out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
