@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from reconciler.config.sizecheck import site_limits
+from reconciler.config.sizing import oversize
 from reconciler.enqueue.cost import Cost, estimate
 from reconciler.enqueue.expand import DesiredCampaign, DesiredJob
 from reconciler.model import Campaign, DeclaredRepo
@@ -88,6 +90,26 @@ def _warnings(campaign: DesiredCampaign, repo: DeclaredRepo) -> list[str]:
     ]
 
 
+def _sizing(campaign: DesiredCampaign, repo: DeclaredRepo) -> list[str]:
+    """Entries whose jobs are too big for the legacy sizing rules, with the
+    ev_per_run that fits (the same rule `validate` warns with)."""
+    rat = repo.rat_versions.get(campaign.rat_version)
+    declared = repo.campaigns.get(campaign.label)
+    if rat is None or declared is None or campaign.state == "cancelled":
+        return []
+    limits = site_limits(declared, repo.sites)
+    found = []
+    for entry in campaign.entries:
+        benchmark, _ = rat.benchmark_for(entry.module)
+        if entry.events_per_job is None or benchmark is None:
+            continue
+        too_big = oversize(entry.events_per_job, benchmark, limits)
+        if too_big is not None:
+            found.append(f"{entry.source}: warning: campaign {campaign.label}: {entry.module}:"
+                         f" {too_big.describe()}")
+    return found
+
+
 def summarise(context: PlanContext) -> PlanSummary:
     plan = context.plan
     counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -130,6 +152,7 @@ def summarise(context: PlanContext) -> PlanSummary:
             )
             continue
         warnings += _warnings(campaign, context.repo)
+        warnings += _sizing(campaign, context.repo)
         chosen = context.catalogues.get(campaign.rat_version)
         summaries.append(
             CampaignSummary(

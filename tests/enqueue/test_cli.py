@@ -147,10 +147,14 @@ def test_big_campaign_without_ratdb_tag_warns(tmp_path: Path) -> None:
     repo = _repo(tmp_path, ["{module: WaterBi214, n_ev: 40000000000, ev_per_run: 10000000000}"],
                  ratdb_tag=None)
     result = _mcprod(repo, f"sqlite://{tmp_path}/state.db", "plan")
-    assert result.stdout.splitlines()[-1] == (
+    assert result.stdout.splitlines()[-2:] == [
         "campaigns/c.yaml:2:1: warning: campaign c needs 1,111 CPU-hours without a ratdb_tag; "
-        "set ratdb_tag so that a table uploaded mid-campaign does not change the physics"
-    )
+        "set ratdb_tag so that a table uploaded mid-campaign does not change the physics",
+        # The legacy sizing rule: min(1 GB / 10 B, 20 h / 0.0001 s) events per job.
+        "campaigns/c.yaml:7:5: warning: campaign c: WaterBi214: a job of 10,000,000,000 events"
+        " writes ~100.0 GB (over 1 GB); needs ~277.8 h of CPU (over 20 h):"
+        " ev_per_run 100,000,000 fits",
+    ]
 
 
 def test_prune_refusal_exits_1_and_says_what_it_would_do(tmp_path: Path) -> None:
