@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.documents import Doc, iso, parse_iso, site_id
+from reconciler.documents import Doc, iso, lease_id, parse_iso, site_id
 from reconciler.store.interface import Store
 
 HELD_STATUSES = ("reserved", "submitted", "running", "failed")
@@ -63,14 +63,15 @@ def _lines(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
-def _lease(doc: Doc) -> Lease | None:
-    """Defensive: the lease's shape belongs to the site cycle; read what is there."""
-    lease = doc.get("lease")
-    if isinstance(lease, dict) and _text(lease.get("holder")):
-        return Lease(str(lease["holder"]), _text(lease.get("expires_at")))
-    if _text(doc.get("lease_holder")):
-        return Lease(str(doc["lease_holder"]), _text(doc.get("lease_expires_at")))
-    return None
+def _lease(doc: Doc | None) -> Lease | None:
+    """The `lease:site:<name>` document, read defensively (its shape is the site cycle's)."""
+    if doc is None:
+        return None
+    holder = doc.get("holder")
+    if not isinstance(holder, dict) or not _text(holder.get("host")):
+        return None
+    who = (f"{holder.get('host')}:{holder.get('work_dir')} (pid {holder.get('pid')})")
+    return Lease(who, _text(doc.get("expires_at")))
 
 
 def _age(stamp: str | None, now: dt.datetime) -> float | None:
@@ -83,7 +84,7 @@ def _age(stamp: str | None, now: dt.datetime) -> float | None:
 
 
 def read_site(store: Store, name: str, now: dt.datetime) -> SiteOverview:
-    doc = store.get(site_id(name))
+    doc, lease = store.get_many([site_id(name), lease_id(name)])
     rows = store.view("mcprod/jobs_by_site_status",
                       keys=[[name, status] for status in HELD_STATUSES])
     held: dict[str, int] = {}
@@ -106,7 +107,7 @@ def read_site(store: Store, name: str, now: dt.datetime) -> SiteOverview:
         host=_text(doc.get("host")),
         commit=_text(doc.get("commit")),
         version=_text(doc.get("version")),
-        lease=_lease(doc),
+        lease=_lease(lease),
         held=held,
         finished_24h=finished,
         last_cycle=_lines(doc.get("last_cycle")),

@@ -44,6 +44,15 @@ class Production:
             for path in (target / folder).glob("*.yaml"):
                 path.write_text(path.read_text().replace(str(self.root), str(target)))
         git(target, "commit", "-qam", "the copy's own paths")
+        # The copied store still holds the original's site lease: let it have expired,
+        # as if the original reconciler had stopped long ago.
+        store = open_store(None, target)
+        try:
+            lease = store.get("lease:site:local")
+            if lease is not None:
+                store.update({**lease, "expires_at": "2000-01-01T00:00:00.000000Z"})
+        finally:
+            store.close()
         return Production(target, self.failed_twice)
 
 

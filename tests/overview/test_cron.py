@@ -103,7 +103,7 @@ def test_the_documented_crontab_line_works_on_a_fresh_clone(tmp_path: Path) -> N
     command = (command.replace("/home/mcprod/mcprod-config", str(repo))
                .replace("/home/mcprod/venv/bin/mcprod", str(wrapper))
                .replace("--site cedar", "--site local"))
-    assert not (repo / ".mcprod").exists()
+    assert not (repo / ".mcprod" / "cron.lock").exists()
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     env.pop("MCPROD_DB", None)
     done = subprocess.run(["sh", "-c", command], env=env, capture_output=True, text=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 
 from tests.helpers import run_mcprod
 from tests.overview.production import Production
@@ -80,7 +81,7 @@ def test_status_site_shows_heartbeat_and_counts(production: Production) -> None:
     lines = done.stdout.splitlines()
     assert lines[0] == "site local"
     assert lines[1].startswith("  heartbeat: 20") and " ago) from " in lines[1]
-    assert lines[3] == "  lease: no lease"
+    assert lines[3].startswith(f"  lease: held by {socket.gethostname()}:{production.root}/")
     assert lines[4] == "  jobs now: running 0, queued 0 (reserved 0, submitted 0), failed 0"
     assert lines[5] == "  last 24 h: completed 12, failed 2"
     assert "  errors of the last cycle: none" in lines
