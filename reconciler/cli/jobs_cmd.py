@@ -110,7 +110,7 @@ def log_locations(job: Doc, repo: Path) -> dict[int, str]:
 
 def job(
     job_id: Annotated[
-        str, typer.Argument(metavar="ID", help="A job id, e.g. job:WaterBi214:r3:p1.")
+        str, typer.Argument(metavar="ID", help="A job id, e.g. job:WaterBi214:r3:s0:p1.")
     ],
     output_format: FormatOption = ListFormat.text,
     repo: RepoOption = Path("."),
@@ -120,7 +120,7 @@ def job(
 
     Example:
 
-      mcprod job job:WaterBi214:r3:p1
+      mcprod job job:WaterBi214:r3:s0:p1
     """
     with reading_store(db, repo) as store:
         doc, data = read_job(store, job_id)
