@@ -76,6 +76,8 @@ class Campaign:
     sites: tuple[str, ...] | None = None
     retry: Retry = Retry()
     description: str | None = None
+    labels: tuple[str, ...] = ()
+    """Extra labels stamped on the campaign's job and data documents besides `label`."""
     max_jobs: int = DEFAULT_MAX_JOBS
 
 

@@ -61,6 +61,7 @@ def build_campaign(rel: str, doc: YamlDoc, entries: tuple[Entry, ...]) -> Campai
         sites=tuple(sites) if sites is not None else None,
         retry=Retry(max_attempts=retry.get("max_attempts", 3), on=tuple(retry.get("on", ()))),
         description=data.get("description"),
+        labels=tuple(data.get("labels") or ()),
         max_jobs=data.get("max_jobs", DEFAULT_MAX_JOBS),
     )
 

@@ -60,7 +60,7 @@ def job_document(job: DesiredJob, pass_: int, now: str) -> Doc:
         "entry_key": entry.entry_key,
         "index": job.index,
         "commit": entry.commit,
-        "labels": [entry.campaign],
+        "labels": list(entry.labels or (entry.campaign,)),
         "rat_version": entry.rat_version,
         "ratdb_tag": entry.ratdb_tag,
         "event_mode": entry.event_mode,

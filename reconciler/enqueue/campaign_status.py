@@ -15,7 +15,7 @@ Conditions: Ready (every live job completed and nothing left to create), Progres
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.documents import ACTIVE_STATUSES, Doc, campaign_status_id, now_iso
@@ -73,6 +73,7 @@ def write_campaign_status(
     error: str | None,
     fingerprint: str | None = None,
     entries: Mapping[str, Mapping[str, Any]] | None = None,
+    labels: Sequence[str] | None = None,
 ) -> Doc:
     flags, reasons = conditions(counts, state, missing, error)
     fields: dict[str, Any] = {
@@ -88,6 +89,8 @@ def write_campaign_status(
     }
     if error is None:
         fields["last_applied_commit"] = commit
+        if labels is not None:
+            fields["labels"] = list(labels)  # what enqueue.labels compares with next time
     if entries is not None:
         fields["declared_entries"] = {key: dict(value) for key, value in sorted(entries.items())}
     # Only a complete, error-free apply records what was applied (see enqueue).

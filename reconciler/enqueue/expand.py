@@ -54,6 +54,8 @@ class EntrySpec:
     commit: str | None
     events_per_job: int | None
     duration_s: int | None
+    labels: tuple[str, ...] = ()
+    """Every label the entry's documents carry: the campaign's own first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,8 @@ class DesiredCampaign:
     entries: tuple[EntrySpec, ...]
     jobs: tuple[DesiredJob, ...]
     commit: str | None
+    labels: tuple[str, ...] = ()
+    """The campaign's own label and its extra labels (see `campaign_labels`)."""
 
 
 RUN_LIST_MODES = ("run", "run_number")
@@ -123,6 +127,11 @@ def entry_key(
     }
     canonical = json.dumps(physics, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def campaign_labels(campaign: Campaign) -> tuple[str, ...]:
+    """The campaign's own label, then its extra labels in declared order, once each."""
+    return tuple(dict.fromkeys((campaign.label, *campaign.labels)))
 
 
 def _where(entry: Entry) -> str:
@@ -231,6 +240,7 @@ def expand_campaign(
             commit=commit,
             events_per_job=events_per_job,
             duration_s=duration_s,
+            labels=campaign_labels(campaign),
         )
         entries.append(spec)
         if campaign.state == "cancelled":
@@ -248,6 +258,7 @@ def expand_campaign(
         entries=tuple(entries),
         jobs=tuple(jobs),
         commit=commit,
+        labels=campaign_labels(campaign),
     )
 
 

@@ -22,6 +22,7 @@ from reconciler.enqueue.apply import ApplyResult, Progress, apply_plan
 from reconciler.enqueue.campaign_status import counts_by_campaign, write_campaign_status
 from reconciler.enqueue.catalogues import ChosenCatalogue, choose_catalogues
 from reconciler.enqueue.expand import DesiredCampaign, expand_all
+from reconciler.enqueue.labels import relabel
 from reconciler.enqueue.observe import observe
 from reconciler.enqueue.plan import DEFAULT_MAX_CANCEL, Plan, plan
 from reconciler.errors import (
@@ -246,6 +247,7 @@ def write_statuses(
                 if applied is not None and error is None else None
             ),
             entries=declared_entries(campaign),
+            labels=campaign.labels or (campaign.label,),
         )
 
 
@@ -305,6 +307,8 @@ def enqueue(
     if not dry_run:
         try:
             applied = apply_plan(store, the_plan, context.observed_ids, progress)
+            for campaign in context.desired:
+                relabel(store, campaign.label, campaign.labels or (campaign.label,))
         except StoreUnavailable as exc:
             raise StoreUnavailable(
                 f"{exc}; the apply stopped part-way: nothing is lost, the next "
