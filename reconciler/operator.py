@@ -199,7 +199,8 @@ def _row_as_job(campaign: Any, value: Any) -> dict[str, Any]:
     """What a `jobs_by_campaign` row says about its job, enough for `matches`."""
     fields = value if isinstance(value, dict) else {}
     return {"type": "job", "campaign": campaign, "module": fields.get("module"),
-            "status": fields.get("status"), "run": fields.get("run")}
+            "status": fields.get("status"), "run": fields.get("run"),
+            "subrun": fields.get("subrun")}
 
 
 def candidate_ids(store: Store, selector: Selector) -> list[str]:
