@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
-import traceback
 from pathlib import Path
 from typing import Annotated
 
@@ -35,12 +33,9 @@ app = typer.Typer(
 
 def _print_version(value: bool) -> None:
     if value:
-        from importlib.metadata import PackageNotFoundError, version
+        from reconciler import __version__  # the package's one version (pyproject reads it)
 
-        try:
-            typer.echo(f"mcprod {version('mcprod')}")
-        except PackageNotFoundError:  # run from a source tree that is not installed
-            typer.echo("mcprod (not installed)")
+        typer.echo(f"mcprod {__version__}")
         raise typer.Exit()
 
 
@@ -60,6 +55,9 @@ def _root(
 
 
 def _crash_log(exc: BaseException) -> Path:
+    import tempfile  # only on a crash: start-up stays light
+    import traceback
+
     log_dir = Path(os.environ.get("MCPROD_LOG_DIR", tempfile.gettempdir()))
     log_dir.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix="mcprod-crash-", suffix=".log", dir=log_dir)
