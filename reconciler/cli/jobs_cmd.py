@@ -17,7 +17,7 @@ from reconciler.documents import Doc
 from reconciler.errors import McprodError
 from reconciler.job.script import attempt_files
 from reconciler.operator import parse_runs
-from reconciler.overview.jobs import JobFilter, failed_attempts, list_jobs, read_job
+from reconciler.overview.job_rows import JobFilter, failed_attempts, list_jobs, read_job
 from reconciler.report.job_history import job_as_json, render_job_text
 from reconciler.report.triage import (
     dumps,

@@ -14,7 +14,7 @@ from reconciler.cli.reading import reading_store
 from reconciler.cli.writing import write_all
 from reconciler.overview.campaigns import read_campaigns
 from reconciler.overview.history import completion_times, finished_times
-from reconciler.overview.jobs import JobFilter, failed_attempts
+from reconciler.overview.job_rows import JobFilter, failed_attempts
 from reconciler.overview.sites import known_sites, read_site
 from reconciler.store.interface import Store
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.documents import natural_key
-from reconciler.overview.jobs import FailedAttempt, JobLine
+from reconciler.overview.job_rows import FailedAttempt, JobLine
 
 EXAMPLES = 3
 _FOLDS = (
