@@ -72,6 +72,12 @@ class SubmitResult:
     backend_id: str | None = None
     error: BackendError | None = None
 
+    def backend_id_or_raise(self) -> str:
+        """The id, or the error: `submit` of a backend that submits in batches."""
+        if self.backend_id is None:
+            raise self.error or BackendError(f"{self.name}: not submitted")
+        return self.backend_id
+
 
 @dataclass(frozen=True)
 class BackendContext:

@@ -76,10 +76,7 @@ class CondorBackend:
         return {k: v for k, v in env.items() if k not in HOST_ONLY}
 
     def submit(self, spec: SubmitSpec) -> str:
-        result = self.submit_many([spec])[0]
-        if result.backend_id is None:
-            raise result.error or BackendError(f"{spec.name}: not submitted")
-        return result.backend_id
+        return self.submit_many([spec])[0].backend_id_or_raise()
 
     def submit_many(self, specs: Sequence[SubmitSpec]) -> list[SubmitResult]:
         """All specs as one cluster (one condor_submit call)."""

@@ -99,10 +99,7 @@ class DiracBackend:
     # -- submission -------------------------------------------------------------------
 
     def submit(self, spec: SubmitSpec) -> str:
-        result = self.submit_many([spec])[0]
-        if result.backend_id is None:
-            raise result.error or BackendError(f"{spec.name}: not submitted")
-        return result.backend_id
+        return self.submit_many([spec])[0].backend_id_or_raise()
 
     def submit_many(self, specs: Sequence[SubmitSpec]) -> list[SubmitResult]:
         """Every spec in parametric bunches; several `dirac-wms-job-submit` calls at once.

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from reconciler.documents import Doc
+from reconciler.enqueue.step import EnqueueResult, enqueue, load_repo
 from reconciler.store.design import ensure_design
 from reconciler.store.open import open_store
 from tests.helpers import REPO_ROOT
@@ -77,3 +78,14 @@ def all_jobs(url: str, root: Path) -> list[Doc]:
 
 
 StoreFactory = Callable[[], str]
+
+
+def run_enqueue(repo: Repo, url: str, **options: object) -> EnqueueResult:
+    """Commit the repository as it is and run one enqueue against the store at `url`."""
+    repo.commit()
+    declared = load_repo(repo.root, {VERSION: repo.release})
+    store = open_store(url, repo.root, create=url.startswith("sqlite:"))
+    try:
+        return enqueue(store, declared, rat_roots={VERSION: repo.release}, **options)  # type: ignore[arg-type]
+    finally:
+        store.close()

@@ -5,9 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.enqueue.step import EnqueueResult, enqueue, load_repo
 from reconciler.store.open import open_store
-from tests.enqueue.repo import VERSION, Repo, StoreFactory, all_jobs, campaign_yaml, make_repo
+from tests.enqueue.repo import (
+    Repo,
+    StoreFactory,
+    all_jobs,
+    campaign_yaml,
+    make_repo,
+    run_enqueue,
+)
 
 BI214 = "{module: WaterBi214, n_ev: 2500, ev_per_run: 1000}"
 
@@ -16,15 +22,6 @@ def _with_labels(labels: list[str]) -> str:
     text = campaign_yaml("c", [BI214])
     return text.replace("label: c\n", f"label: c\nlabels: [{', '.join(labels)}]\n", 1)
 
-
-def _run(repo: Repo, url: str) -> EnqueueResult:
-    repo.commit()
-    declared = load_repo(repo.root, {VERSION: repo.release})
-    store = open_store(url, repo.root, create=url.startswith("sqlite:"))
-    try:
-        return enqueue(store, declared, rat_roots={VERSION: repo.release})
-    finally:
-        store.close()
 
 
 def _data_for(url: str, repo: Repo, job: dict[str, object]) -> None:
@@ -55,13 +52,13 @@ def _by_label(url: str, repo: Repo, label: str) -> list[str]:
 def test_labels_follow_the_declaration(tmp_path: Path, new_store: StoreFactory) -> None:
     repo = make_repo(tmp_path / "repo", {"c": _with_labels(["water-paper"])})
     url = new_store()
-    assert _run(repo, url).applied.created == 3
+    assert run_enqueue(repo, url).applied.created == 3
     jobs = all_jobs(url, repo.root)
     assert {tuple(job["labels"]) for job in jobs} == {("c", "water-paper")}
     _data_for(url, repo, jobs[0])
 
     repo.write_campaign("c", _with_labels(["water-paper", "bi-study"]))
-    _run(repo, url)
+    run_enqueue(repo, url)
     assert {tuple(job["labels"]) for job in all_jobs(url, repo.root)} == {
         ("c", "water-paper", "bi-study")
     }
@@ -69,7 +66,7 @@ def test_labels_follow_the_declaration(tmp_path: Path, new_store: StoreFactory) 
     assert _by_label(url, repo, "bi-study") == [data_id]
 
     repo.write_campaign("c", campaign_yaml("c", [BI214]))
-    _run(repo, url)
+    run_enqueue(repo, url)
     assert {tuple(job["labels"]) for job in all_jobs(url, repo.root)} == {("c",)}
     assert _by_label(url, repo, "water-paper") == []
     assert _by_label(url, repo, "c") == [data_id]
@@ -80,8 +77,8 @@ def test_a_priority_change_leaves_the_labels_alone(
 ) -> None:
     repo = make_repo(tmp_path / "repo", {"c": _with_labels(["water-paper"])})
     url = new_store()
-    _run(repo, url)
+    run_enqueue(repo, url)
     repo.write_campaign("c", _with_labels(["water-paper"]).replace("priority: 100", "priority: 7"))
-    result = _run(repo, url)
+    result = run_enqueue(repo, url)
     assert result.applied.updated == 3  # the priority change; the labels stay as they were
     assert {tuple(job["labels"]) for job in all_jobs(url, repo.root)} == {("c", "water-paper")}

@@ -13,10 +13,16 @@ from pathlib import Path
 from reconciler.config.load import require_valid
 from reconciler.documents import job_id, parse_job_id
 from reconciler.enqueue.expand import expand_campaign
-from reconciler.enqueue.step import EnqueueResult, enqueue, load_repo
 from reconciler.model import Catalogue, EventMode, ModuleInfo
-from reconciler.store.open import open_store
-from tests.enqueue.repo import VERSION, Repo, StoreFactory, all_jobs, campaign_yaml, make_repo
+from tests.enqueue.repo import (
+    VERSION,
+    Repo,
+    StoreFactory,
+    all_jobs,
+    campaign_yaml,
+    make_repo,
+    run_enqueue,
+)
 from tests.helpers import REPO_ROOT, run_mcprod
 
 # The event modes the legacy dictionaries gave these modules (N16 by override).
@@ -73,15 +79,6 @@ def _n16_repo(tmp_path: Path, campaigns: dict[str, str]) -> Repo:
     return repo
 
 
-def _run(repo: Repo, url: str) -> EnqueueResult:
-    repo.commit()
-    declared = load_repo(repo.root, {VERSION: repo.release})
-    store = open_store(url, repo.root, create=url.startswith("sqlite:"))
-    try:
-        return enqueue(store, declared, rat_roots={VERSION: repo.release})
-    finally:
-        store.close()
-
 
 def _ids(url: str, repo: Repo, label: str) -> list[str]:
     return sorted(j["_id"] for j in all_jobs(url, repo.root) if j["campaign"] == label)
@@ -93,18 +90,18 @@ def test_sub_runs_share_one_pass_and_a_second_campaign_takes_the_next(
     n_ev = 3000  # six sub-runs of 500 events per run
     repo = _n16_repo(tmp_path, {"n16-a": campaign_yaml("n16-a", [N16 % n_ev])})
     url = new_store()
-    assert _run(repo, url).applied.created == 12
+    assert run_enqueue(repo, url).applied.created == 12
     first = [f"job:WaterBi214Run:r{run}:s{sub}:p1" for run in (100151, 100152)
              for sub in range(6)]
     assert _ids(url, repo, "n16-a") == sorted(first)
 
     repo.write_campaign("n16-b", campaign_yaml("n16-b", [N16 % n_ev]))
-    assert _run(repo, url).applied.created == 12
+    assert run_enqueue(repo, url).applied.created == 12
     assert _ids(url, repo, "n16-b") == sorted(i.replace(":p1", ":p2") for i in first)
 
     # More events for the first campaign: new sub-runs join its pass, not a third one.
     repo.write_campaign("n16-a", campaign_yaml("n16-a", [N16 % (n_ev + 1000)]))
-    assert _run(repo, url).applied.created == 4
+    assert run_enqueue(repo, url).applied.created == 4
     jobs = [j for j in all_jobs(url, repo.root) if j["campaign"] == "n16-a"]
     assert Counter((j["run"], j["pass"]) for j in jobs) == {(100151, 1): 8, (100152, 1): 8}
     assert sorted(j["subrun"] for j in jobs if j["run"] == 100151) == list(range(8))
