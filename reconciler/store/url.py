@@ -55,17 +55,17 @@ def split_userinfo(url: str) -> tuple[str, str | None, str | None]:
     userinfo, at, hostpart = rest.rpartition("@")
     if not at:
         return url, None, None
-    user, colon, password = userinfo.partition(":")
-    return f"{scheme}://{hostpart}", user, password if colon else None
+    user, colon, given = userinfo.partition(":")
+    return f"{scheme}://{hostpart}", user, given if colon else None
 
 
 def mask_url(url: str) -> str:
     """`http://user:secret@host/db` -> `http://user:***@host/db`, whatever the password holds."""
-    bare, user, password = split_userinfo(url)
+    bare, user, hidden = split_userinfo(url)
     if user is None:
         return url
     scheme, _, hostpart = bare.partition("://")
-    shown = f"{user}:***" if password is not None else user
+    shown = f"{user}:***" if hidden is not None else user
     return f"{scheme}://{shown}@{hostpart}"
 
 
@@ -103,7 +103,7 @@ class CouchTarget:
 
 def couch_target(url: str, env: Mapping[str, str] = os.environ) -> CouchTarget:
     shown = mask_url(url)
-    bare, url_user, url_password = split_userinfo(url)
+    bare, url_user, url_secret = split_userinfo(url)
     try:
         parts = urllib.parse.urlsplit(bare)
         port = parts.port
@@ -122,7 +122,7 @@ def couch_target(url: str, env: Mapping[str, str] = os.environ) -> CouchTarget:
     db_name = urllib.parse.unquote(path)
     if url_user is not None:
         user = urllib.parse.unquote(url_user)
-        return CouchTarget(base, db_name, user, urllib.parse.unquote(url_password or ""))
+        return CouchTarget(base, db_name, user, urllib.parse.unquote(url_secret or ""))
     return CouchTarget(base, db_name, *_credentials_from_env(env))
 
 
