@@ -103,7 +103,7 @@ class CouchTarget:
 
 def couch_target(url: str, env: Mapping[str, str] = os.environ) -> CouchTarget:
     shown = mask_url(url)
-    bare, url_user, url_secret = split_userinfo(url)
+    bare, url_user, url_given = split_userinfo(url)
     try:
         parts = urllib.parse.urlsplit(bare)
         port = parts.port
@@ -122,7 +122,7 @@ def couch_target(url: str, env: Mapping[str, str] = os.environ) -> CouchTarget:
     db_name = urllib.parse.unquote(path)
     if url_user is not None:
         user = urllib.parse.unquote(url_user)
-        return CouchTarget(base, db_name, user, urllib.parse.unquote(url_secret or ""))
+        return CouchTarget(base, db_name, user, urllib.parse.unquote(url_given or ""))
     return CouchTarget(base, db_name, *_credentials_from_env(env))
 
 
