@@ -1,11 +1,17 @@
-"""CouchDB view collation as sortable bytes.
+"""CouchDB view collation as a sortable string.
 
-`sort_key(value)` maps a JSON value to bytes whose plain byte order (memcmp, as
-SQLite compares BLOBs) is CouchDB's view order:
+`sort_text(value)` maps a JSON value to a string whose plain code-point order (as
+SQLite compares TEXT: memcmp of UTF-8, which is code-point order) is CouchDB's view
+order:
 null < false < true < numbers < strings < arrays < objects; arrays element by
 element, a shorter prefix first; objects member by member (name, then value).
-Because the bytes sort natively, the SQLite store keeps an index on them and answers
-key ranges with plain SQL comparisons.
+Because the strings sort natively, the SQLite store keeps an index on them and answers
+key ranges with plain SQL comparisons. Strings rather than bytes: Python's sqlite3 binds
+a `str` on a fast path but a `bytes` or `None` through its adapter lookup, which made
+the view columns cost more than the document itself. An element is a type tag and its
+payload: a number's 8 sortable bytes as Latin-1 characters; a string's characters (NUL
+escaped) and a terminator. `sort_key` is the UTF-8 of `sort_text`, the same order as
+bytes (memcmp of UTF-8 is code-point order).
 
 Strings compare by Unicode code point, as pouchdb-server (the test server) does.
 Real CouchDB uses ICU collation, which differs for mixed case and punctuation
@@ -16,51 +22,65 @@ compared for grouping and ranges, where both orders agree on what matters.
 from __future__ import annotations
 
 import enum
+import re
 import struct
 from typing import Any
 
-_NULL = b"\x01"
-_FALSE = b"\x02"
-_TRUE = b"\x03"
-_NUMBER = b"\x04"
-_STRING = b"\x05"
-_ARRAY = b"\x06"
-_OBJECT = b"\x07"
-_END = b"\x00"  # ends strings, arrays and objects; lower than every type tag
+_NULL = "\x01"
+_FALSE = "\x02"
+_TRUE = "\x03"
+_NUMBER = "\x04"
+_STRING = "\x05"
+_ARRAY = "\x06"
+_OBJECT = "\x07"
+_END = "\x00"  # ends strings, arrays and objects; lower than every type tag
+_STRING_END = "\x00\x00"
 
-# The highest possible key: an object sorts after everything else, and this one
-# after every other object (its first byte after the tag beats any member).
-MAX_KEY = _OBJECT + b"\xff"
+# Above every key: the first character of any key is a type tag, and this is past the last.
+MAX_TEXT = "\x08"
+MAX_KEY = MAX_TEXT.encode("utf-8")
+
+
+def sort_text(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        return _STRING + string_text(value)
+    parts: list[str] = []
+    _encode(value, parts)
+    return "".join(parts)
 
 
 def sort_key(value: Any) -> bytes:
-    parts: list[bytes] = []
-    _encode(value, parts)
-    return b"".join(parts)
+    """`sort_text` as bytes, ordered by memcmp."""
+    return sort_text(value).encode("utf-8", "surrogatepass")
+
+
+def decode_text(text: str) -> Any:
+    """The JSON value of a `sort_text` string, as CouchDB returns a key: numbers are
+    doubles in JavaScript, so an integral number comes back as an int (2.0 emits 2)."""
+    value, end = _decode(text, 0)
+    if end != len(text):
+        raise ValueError("trailing characters after a collation key")
+    return value
 
 
 def decode_key(data: bytes) -> Any:
-    """The JSON value of `sort_key` bytes, as CouchDB returns a key: numbers are doubles
-    in JavaScript, so an integral number comes back as an int (2.0 emits 2)."""
-    value, end = _decode(data, 0)
-    if end != len(data):
-        raise ValueError("trailing bytes after a collation key")
-    return value
+    return decode_text(data.decode("utf-8", "surrogatepass"))
 
 
 def compare(a: Any, b: Any) -> int:
     """-1, 0 or 1 as CouchDB would order the two keys."""
-    ka, kb = sort_key(a), sort_key(b)
+    ka, kb = sort_text(a), sort_text(b)
     return (ka > kb) - (ka < kb)
 
 
-def _encode(value: Any, out: list[bytes]) -> None:
-    # Exact type checks, most frequent first: this runs for every row of every view.
+def _encode(value: Any, out: list[str]) -> None:
+    # Exact type checks, most frequent first: this runs for every element of every key.
     kind = type(value)
     if kind is str:
-        out.append(_STRING + _string_bytes(value))
+        out.append(_STRING + string_text(value))
     elif kind is int or kind is float:
-        out.append(_NUMBER + _number_bytes(float(value)))
+        out.append(_NUMBER + number_text(float(value)))
     elif kind is list or kind is tuple:
         out.append(_ARRAY)
         for item in value:
@@ -75,7 +95,7 @@ def _encode(value: Any, out: list[bytes]) -> None:
     elif kind is dict:
         out.append(_OBJECT)
         for name, item in value.items():
-            out.append(_string_bytes(str(name)))
+            out.append(string_text(str(name)))
             _encode(item, out)
         out.append(_END)
     elif isinstance(value, str | int | float | list | tuple | dict):
@@ -100,30 +120,50 @@ _UNPACK_U64 = struct.Struct(">Q").unpack
 _PACK_U64 = struct.Struct(">Q").pack
 
 
-def _number_bytes(number: float) -> bytes:
-    """IEEE-754 big-endian, sign bit flipped for positives and all bits for negatives."""
+def number_text(number: float) -> str:
+    """IEEE-754 big-endian, sign bit flipped for positives and all bits for negatives,
+    as 8 Latin-1 characters."""
     if number == 0:
         number = 0.0  # -0.0 and 0.0 are the same key
     (bits,) = _UNPACK_U64(_PACK_DOUBLE(number))
     bits = bits ^ 0xFFFFFFFFFFFFFFFF if bits >> 63 else bits | (1 << 63)
-    return _PACK_U64(bits)
+    return _PACK_U64(bits).decode("latin-1")
 
 
-def _string_bytes(text: str) -> bytes:
-    """UTF-8 (whose byte order is code-point order); NUL escaped so the terminator stays lowest."""
-    raw = text.encode("utf-8", "surrogatepass")
-    if b"\x00" in raw:
-        raw = raw.replace(b"\x00", b"\x00\xff")
-    return raw + b"\x00\x00"
+def string_text(text: str) -> str:
+    """The string and its terminator. NUL is escaped (NUL, U+00FF) so the terminator stays
+    lowest; so is a lone surrogate (NUL, U+0100 + its offset in the surrogate block):
+    valid in JSON, it cannot be stored as UTF-8. Both escapes decode back exactly."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\x00\xff")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = _SURROGATE.sub(_escape_surrogate, text)
+    return text + _STRING_END
 
 
-def _decode(data: bytes, at: int) -> tuple[Any, int]:
-    tag = data[at : at + 1]
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPED = re.compile("\x00([\xff\u0100-\u08ff])")
+
+
+def _escape_surrogate(match: re.Match[str]) -> str:
+    return "\x00" + chr(0x100 + ord(match.group()) - 0xD800)
+
+
+def _unescape(match: re.Match[str]) -> str:
+    code = ord(match.group(1))
+    return "\x00" if code == 0xFF else chr(0xD800 + code - 0x100)
+
+
+def _decode(text: str, at: int) -> tuple[Any, int]:
+    tag = text[at : at + 1]
     at += 1
     if tag == _STRING:
-        return _decode_string(data, at)
+        return _decode_string(text, at)
     if tag == _NUMBER:
-        (bits,) = _UNPACK_U64(data[at : at + 8])
+        (bits,) = _UNPACK_U64(text[at : at + 8].encode("latin-1"))
         bits = bits ^ (1 << 63) if bits >> 63 else bits ^ 0xFFFFFFFFFFFFFFFF
         (number,) = _UNPACK_DOUBLE(_PACK_U64(bits))
         if number.is_integer() and abs(number) < 2**53:
@@ -131,8 +171,8 @@ def _decode(data: bytes, at: int) -> tuple[Any, int]:
         return number, at + 8
     if tag == _ARRAY:
         items = []
-        while data[at : at + 1] != _END:
-            item, at = _decode(data, at)
+        while text[at : at + 1] != _END:
+            item, at = _decode(text, at)
             items.append(item)
         return items, at + 1
     if tag == _NULL:
@@ -143,18 +183,18 @@ def _decode(data: bytes, at: int) -> tuple[Any, int]:
         return True, at
     if tag == _OBJECT:
         members = {}
-        while data[at : at + 1] != _END:
-            name, at = _decode_string(data, at)
-            members[name], at = _decode(data, at)
+        while text[at : at + 1] != _END:
+            name, at = _decode_string(text, at)
+            members[name], at = _decode(text, at)
         return members, at + 1
     raise ValueError(f"not a collation key tag: {tag!r}")
 
 
-def _decode_string(data: bytes, at: int) -> tuple[str, int]:
-    """Up to the terminator. Every NUL inside is escaped as `00 ff` and UTF-8 has no
-    `ff` byte, so the first `00 00` is the terminator."""
-    end = data.index(b"\x00\x00", at)
-    raw = data[at:end]
-    if b"\x00" in raw:
-        raw = raw.replace(b"\x00\xff", b"\x00")
-    return raw.decode("utf-8", "surrogatepass"), end + 2
+def _decode_string(text: str, at: int) -> tuple[str, int]:
+    """Up to the terminator. Every NUL inside starts an escape (see `string_text`) whose
+    second character is not NUL, so the first two NULs in a row are the terminator."""
+    end = text.index(_STRING_END, at)
+    raw = text[at:end]
+    if "\x00" in raw:
+        raw = _ESCAPED.sub(_unescape, raw)
+    return raw, end + 2

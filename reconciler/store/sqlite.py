@@ -16,6 +16,7 @@ while a writer works.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import os
 import sqlite3
@@ -28,8 +29,9 @@ from typing import Any
 
 from reconciler.documents import Doc
 from reconciler.errors import Conflict, StoreError
-from reconciler.store.collate import MAX_KEY, decode_key, sort_key
+from reconciler.store.collate import MAX_TEXT, decode_text, sort_text
 from reconciler.store.interface import Change, Changes, CreateResult, ViewRow, WriteResult
+from reconciler.store.viewcols import COLUMN_VIEWS, COLUMNS, FLAG_COLUMNS, ColumnView, columns_of
 from reconciler.store.viewquery import ViewQuery, reduce_count
 from reconciler.store.viewrows import VIEW_NUMBER, ViewRowTuple, stored_value, view_rows_of
 from reconciler.store.views import DESIGN_ID, VIEWS_BY_NAME, design_document
@@ -39,39 +41,52 @@ _CONFLICT = "Document update conflict."
 _IDS_PER_QUERY = 500  # well under SQLite's limit on bound parameters
 _REBUILD_CHUNK = 5000  # documents read at a time when the view rows are rebuilt
 # How view rows are stored; bump it when `view_rows` changes shape.
-_ROWS_FORMAT = "write-time-3"
+_ROWS_FORMAT = "write-time-4"
 # Changes whenever a view definition or the rows' format changes: the rows are rebuilt.
 VIEWS_VERSION = hashlib.sha256(
     (json.dumps(design_document(), sort_keys=True) + _ROWS_FORMAT).encode("utf-8")
 ).hexdigest()
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS docs (
+def _docs_schema(table: str) -> str:
+    """The documents, with the element and flag columns of reconciler.store.viewcols."""
+    columns = "".join(
+        f",\n    {name} {'INTEGER' if name in FLAG_COLUMNS else 'TEXT'}" for name in COLUMNS
+    )
+    return f"""CREATE TABLE IF NOT EXISTS {table} (
     seq  INTEGER PRIMARY KEY,  -- the rowid: the changes feed is the table in order
     id   TEXT NOT NULL UNIQUE,
     rev  TEXT NOT NULL,
-    body TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
-# Dropped and recreated (then refilled from `docs`) when VIEWS_VERSION changes.
-_VIEW_ROWS_SCHEMA = """
-CREATE TABLE view_rows (
+    body TEXT NOT NULL{columns}
+)"""
+
+
+_META_SCHEMA = "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+# The multi-row views' rows (one per label, one per attempt...): the other views are
+# indexes on the docs table (reconciler.store.viewcols). Dropped, recreated and refilled
+# from `docs` when VIEWS_VERSION changes.
+_VIEW_ROWS_SCHEMA = """CREATE TABLE view_rows (
     view  INTEGER NOT NULL,  -- position in reconciler.store.views.VIEWS
-    key   BLOB NOT NULL,     -- collation bytes: the order, and the key itself
+    key   TEXT NOT NULL,     -- collation string: the order, and the key itself
     id    TEXT NOT NULL,
     n     INTEGER NOT NULL,  -- the document's n-th row in this view
-    value TEXT,              -- JSON, or NULL for a view whose value is a constant
+    value TEXT NOT NULL,     -- JSON, or '' for a view whose value is a constant
     PRIMARY KEY (view, key, id, n)
-) WITHOUT ROWID;
-"""
+) WITHOUT ROWID"""
 
 
 # One encoder for every write: json.dumps with non-default separators builds a new one per call.
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
+# For the rare document holding a lone surrogate (valid JSON, not valid UTF-8): escaped.
+_ASCII_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 
 
 _INSERT_ROWS = "INSERT INTO view_rows (view, key, id, n, value) VALUES (?, ?, ?, ?, ?)"
+_UPSERT_DOC = (
+    f"INSERT INTO docs (id, rev, seq, body, {', '.join(COLUMNS)})"
+    f" VALUES (?, ?, ?, ?{', ?' * len(COLUMNS)})"
+    " ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in ("rev", "seq", "body", *COLUMNS))
+)
 
 
 def _dumps(value: Any) -> str:
@@ -84,11 +99,11 @@ def _next_rev(old_rev: str | None, body_json: str) -> str:
     return f"{generation}-{digest.hexdigest()}"
 
 
-def _bounds(low: Any, high: Any) -> tuple[bytes, bytes]:
-    """Collation bytes of an inclusive key range; None means unbounded."""
+def _bounds(low: Any, high: Any) -> tuple[str, str]:
+    """Collation strings of an inclusive key range; None means unbounded."""
     return (
-        b"" if low is None else sort_key(low),
-        MAX_KEY if high is None else sort_key(high),
+        "" if low is None else sort_text(low),
+        MAX_TEXT if high is None else sort_text(high),
     )
 
 
@@ -147,9 +162,9 @@ class SqliteStore:
             raise self._error(exc) from None
         if not has_docs:
             with self._write() as cur:
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        cur.execute(statement)
+                cur.execute(_META_SCHEMA)
+                cur.execute(_docs_schema("docs"))
+                self._refresh_views(cur)
             self.created_database = True
         with self._read() as cur:
             row = cur.execute("SELECT value FROM meta WHERE name='views_version'").fetchone()
@@ -232,29 +247,43 @@ class SqliteStore:
             raise self._error(exc) from None
 
     def _refresh_views(self, cur: sqlite3.Cursor) -> None:
-        """Rebuild every view row when the view definitions changed (a new release, or a
-        file written by an older one): one pass over the documents under the write lock,
-        so no query ever meets a half-built view."""
+        """Rebuild every view when the view definitions changed (a new release, or a file
+        written by an older one): the documents are copied into a table with this
+        release's view columns, the multi-row views' rows are recomputed and the view
+        indexes created, in one pass under the write lock, so no query ever meets a
+        half-built view."""
         row = cur.execute("SELECT value FROM meta WHERE name='views_version'").fetchone()
         if row and row[0] == VIEWS_VERSION:
             return  # another process refreshed them first
+        cur.execute("DROP TABLE IF EXISTS docs_rebuilt")
+        cur.execute(_docs_schema("docs_rebuilt"))
         cur.execute("DROP TABLE IF EXISTS view_rows")
-        for statement in _VIEW_ROWS_SCHEMA.split(";"):
-            if statement.strip():
-                cur.execute(statement)
+        cur.execute(_VIEW_ROWS_SCHEMA)
+        insert_doc = (
+            f"INSERT INTO docs_rebuilt (seq, id, rev, body, {', '.join(COLUMNS)})"
+            f" VALUES (?, ?, ?, ?{', ?' * len(COLUMNS)})"
+        )
         after = 0
         while True:
             chunk = cur.execute(
-                "SELECT seq, id, body FROM docs WHERE seq > ? ORDER BY seq LIMIT ?",
+                "SELECT seq, id, rev, body FROM docs WHERE seq > ? ORDER BY seq LIMIT ?",
                 (after, _REBUILD_CHUNK),
             ).fetchall()
             if not chunk:
                 break
             rows: list[ViewRowTuple] = []
-            for _seq, doc_id, body in chunk:
-                rows.extend(view_rows_of({"_id": doc_id, **json.loads(body)}))
+            docs = []
+            for seq, doc_id, rev, body in chunk:
+                doc = {"_id": doc_id, **json.loads(body)}
+                rows.extend(view_rows_of(doc))
+                docs.append((seq, doc_id, rev, body, *columns_of(doc)))
+            cur.executemany(insert_doc, docs)
             cur.executemany(_INSERT_ROWS, rows)
             after = chunk[-1][0]
+        cur.execute("DROP TABLE docs")
+        cur.execute("ALTER TABLE docs_rebuilt RENAME TO docs")
+        for view in COLUMN_VIEWS.values():
+            cur.execute(view.index_sql())
         cur.execute("DELETE FROM meta WHERE name = 'indexed_seq'")  # the lazy index's mark
         cur.execute(
             "INSERT OR REPLACE INTO meta (name, value) VALUES ('views_version', ?)",
@@ -352,20 +381,20 @@ class SqliteStore:
                 # With `keys`, each key is reduced on its own (a repeated key repeats its row).
                 grouped: list[ViewRow] = []
                 for low, high in ranges or [(query.low, query.high)]:
-                    counts = self._count_keys(cur, view, low, high, query.descending)
+                    counts = self._counts(cur, view, low, high, query.descending)
                     grouped.extend(
                         reduce_count(counts, query.group_level, by_key=ranges is not None)
                     )
                 return query.page(grouped)
             if ranges is None:  # one range: SQL does the paging
-                rows = self._select(
+                rows = self._rows(
                     cur, view, query.low, query.high, query.descending,
                     limit=query.limit, offset=query.skip,
                 )
             else:
                 rows = []
                 for low, high in ranges:
-                    rows.extend(self._select(cur, view, low, high, query.descending))
+                    rows.extend(self._rows(cur, view, low, high, query.descending))
                 rows = query.page(rows)
             if query.include_docs:
                 rows = [
@@ -373,6 +402,54 @@ class SqliteStore:
                     for r in rows
                 ]
             return rows
+
+    def _rows(
+        self,
+        cur: sqlite3.Cursor,
+        view: int,
+        low: Any,
+        high: Any,
+        descending: bool,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[ViewRow]:
+        """Rows with low <= key <= high (None: unbounded), in view order (key, id, then
+        the row's position among the document's rows)."""
+        column_view = COLUMN_VIEWS.get(view)
+        if column_view is None:
+            rows = _table_rows(cur, view, low, high, descending, limit, offset)
+        elif not column_view.first_label_only:
+            rows = _column_rows(cur, column_view, low, high, descending, limit, offset)
+        else:
+            # A per-label view: first labels from the index, the others from view_rows.
+            enough = None if limit is None else offset + limit
+            first = _column_rows(cur, column_view, low, high, descending, enough, 0)
+            others = _table_rows(cur, view, low, high, descending, enough, 0)
+            rows = list(heapq.merge(first, others, key=_order, reverse=descending))
+            rows = rows[offset:enough]
+        return [row for _, row in rows]
+
+    def _counts(
+        self, cur: sqlite3.Cursor, view: int, low: Any, high: Any, descending: bool
+    ) -> list[tuple[Any, int]]:
+        """(key, number of rows) for each distinct key in the range, in view order: SQL
+        counts, and Python decodes each distinct key once."""
+        column_view = COLUMN_VIEWS.get(view)
+        if column_view is None:
+            counts = _table_counts(cur, view, low, high, descending)
+        elif not column_view.first_label_only:
+            counts = _column_counts(cur, column_view, low, high, descending)
+        else:
+            merged: dict[str, int] = {}
+            for key, n in heapq.merge(
+                _column_counts(cur, column_view, low, high, descending),
+                _table_counts(cur, view, low, high, descending),
+                reverse=descending,
+            ):
+                merged[key] = merged.get(key, 0) + n
+            counts = list(merged.items())
+        return [(decode_text(key), n) for key, n in counts]
 
     def _has_reduce(self, name: str) -> bool:
         design, _, view_name = name.partition("/")
@@ -388,42 +465,6 @@ class SqliteStore:
             raise StoreError(
                 f"{self._display}: view {name} is not installed; run `mcprod db init`"
             )
-
-    def _select(
-        self,
-        cur: sqlite3.Cursor,
-        view: int,
-        low: Any,
-        high: Any,
-        descending: bool,
-        *,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> list[ViewRow]:
-        """Rows with low <= key <= high (None: unbounded), in view order."""
-        order = "DESC" if descending else "ASC"
-        sql = (
-            "SELECT id, key, value FROM view_rows"
-            " WHERE view = ? AND key >= ? AND key <= ?"
-            f" ORDER BY key {order}, id {order}, n {order} LIMIT ? OFFSET ?"
-        )
-        params = (view, *_bounds(low, high), -1 if limit is None else limit, offset)
-        return [
-            ViewRow(doc_id, decode_key(k), stored_value(view, v))
-            for doc_id, k, v in cur.execute(sql, params)
-        ]
-
-    def _count_keys(
-        self, cur: sqlite3.Cursor, view: int, low: Any, high: Any, descending: bool
-    ) -> list[tuple[Any, int]]:
-        """(key, number of rows) for each distinct key in the range, in view order: SQL
-        counts, and Python decodes each distinct key once."""
-        order = "DESC" if descending else "ASC"
-        sql = (
-            "SELECT key, count(*) FROM view_rows WHERE view = ? AND key >= ? AND key <= ?"
-            f" GROUP BY key ORDER BY key {order}"
-        )
-        return [(decode_key(key), n) for key, n in cur.execute(sql, (view, *_bounds(low, high)))]
 
     def changes(
         self, since: str | None = None, limit: int | None = None, include_docs: bool = False
@@ -488,12 +529,16 @@ class SqliteStore:
         revs: list[str] = []
         view_rows: list[ViewRowTuple] = []
         replaced = self._bodies(cur, [doc["_id"] for doc, old_rev in items if old_rev])
-        stale: list[tuple[int, bytes, str, int]] = []
+        stale: list[tuple[int, str, str, int]] = []
         for doc, old_rev in items:
             body_json = _dumps(_body_of(doc))
-            rev = _next_rev(old_rev, body_json)
+            try:
+                rev = _next_rev(old_rev, body_json)
+            except UnicodeEncodeError:
+                body_json = _ASCII_ENCODER.encode(_body_of(doc))
+                rev = _next_rev(old_rev, body_json)
             seq += 1
-            rows.append((doc["_id"], rev, seq, body_json))
+            rows.append((doc["_id"], rev, seq, body_json, *columns_of(doc)))
             revs.append(rev)
             new_rows = view_rows_of(doc)
             old_body = replaced.pop(doc["_id"], None) if old_rev else None
@@ -509,15 +554,80 @@ class SqliteStore:
                 "DELETE FROM view_rows WHERE view = ? AND key = ? AND id = ? AND n = ?", stale
             )
         cur.executemany(_INSERT_ROWS, view_rows)
-        cur.executemany(
-            "INSERT INTO docs (id, rev, seq, body) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (id) DO UPDATE SET rev = excluded.rev, seq = excluded.seq,"
-            " body = excluded.body",
-            rows,
-        )
+        cur.executemany(_UPSERT_DOC, rows)
         return revs
 
     @staticmethod
     def _stored(doc: Doc, rev: str) -> Doc:
         """The document as a later read returns it (a JSON round trip, `_id` and `_rev` first)."""
         return {"_id": doc["_id"], "_rev": rev, **json.loads(_dumps(_body_of(doc)))}
+
+
+# A row in view order: (key, doc id, position among the document's rows), and the row.
+_Ordered = tuple[tuple[str, str, int], ViewRow]
+
+
+def _order(row: _Ordered) -> tuple[str, str, int]:
+    return row[0]
+
+
+def _table_rows(
+    cur: sqlite3.Cursor, view: int, low: Any, high: Any, descending: bool,
+    limit: int | None, offset: int,
+) -> list[_Ordered]:
+    """Rows of a view stored in `view_rows`."""
+    order = "DESC" if descending else "ASC"
+    sql = (
+        "SELECT key, id, n, value FROM view_rows"
+        " WHERE view = ? AND key >= ? AND key <= ?"
+        f" ORDER BY key {order}, id {order}, n {order} LIMIT ? OFFSET ?"
+    )
+    params = (view, *_bounds(low, high), -1 if limit is None else limit, offset)
+    return [
+        ((key, doc_id, n), ViewRow(doc_id, decode_text(key), stored_value(view, value)))
+        for key, doc_id, n, value in cur.execute(sql, params)
+    ]
+
+
+def _column_rows(
+    cur: sqlite3.Cursor, view: ColumnView, low: Any, high: Any, descending: bool,
+    limit: int | None, offset: int,
+) -> list[_Ordered]:
+    """Rows of a view that is an index on the document columns (one row per document)."""
+    order = "DESC" if descending else "ASC"
+    key = view.key_sql
+    values = "".join(f", {name}" for name in view.value_columns)
+    sql = (
+        f"SELECT {key}, id{values} FROM docs"
+        f" WHERE {view.flag} = 1 AND {key} >= ? AND {key} <= ?"
+        f" ORDER BY {key} {order}, id {order} LIMIT ? OFFSET ?"
+    )
+    params = (*_bounds(low, high), -1 if limit is None else limit, offset)
+    value_of = view.value_of
+    return [
+        ((row[0], row[1], 0), ViewRow(row[1], decode_text(row[0]), value_of(row[2:], row[1])))
+        for row in cur.execute(sql, params)
+    ]
+
+
+def _table_counts(
+    cur: sqlite3.Cursor, view: int, low: Any, high: Any, descending: bool
+) -> list[tuple[str, int]]:
+    order = "DESC" if descending else "ASC"
+    sql = (
+        "SELECT key, count(*) FROM view_rows WHERE view = ? AND key >= ? AND key <= ?"
+        f" GROUP BY key ORDER BY key {order}"
+    )
+    return cur.execute(sql, (view, *_bounds(low, high))).fetchall()
+
+
+def _column_counts(
+    cur: sqlite3.Cursor, view: ColumnView, low: Any, high: Any, descending: bool
+) -> list[tuple[str, int]]:
+    order = "DESC" if descending else "ASC"
+    key = view.key_sql
+    sql = (
+        f"SELECT {key}, count(*) FROM docs WHERE {view.flag} = 1 AND {key} >= ? AND {key} <= ?"
+        f" GROUP BY {key} ORDER BY {key} {order}"
+    )
+    return cur.execute(sql, _bounds(low, high)).fetchall()

@@ -82,3 +82,12 @@ def test_keys_decode_to_the_values_couchdb_returns() -> None:
         assert decode_key(sort_key(value)) == value, value
     assert decode_key(sort_key(2.0)) == 2 and type(decode_key(sort_key(2.0))) is int
     assert decode_key(sort_key({"a": [1, "x\x00y"], "b": None})) == {"a": [1, "x\x00y"], "b": None}
+
+
+def test_nul_and_lone_surrogates_round_trip_and_keep_strings_apart() -> None:
+    odd = ["a\x00b", "a\ud800", "\udfff\x00", "a", "a\x00", "\x00\xff"]
+    for value in odd:
+        assert decode_key(sort_key(value)) == value
+        assert decode_key(sort_key([value, 1])) == [value, 1]
+    assert len({sort_key(value) for value in odd}) == len(odd)
+    assert sort_key("a") < sort_key("a\x00") < sort_key("a\x00b") < sort_key("ab")

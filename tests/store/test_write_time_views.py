@@ -6,9 +6,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from reconciler.store.collate import sort_text
 from reconciler.store.design import ensure_design
 from reconciler.store.sqlite import SqliteStore
 from reconciler.store.viewrows import generic_rows_of, view_rows_of
+from reconciler.store.views import VIEWS, python_map
 from tests.store.corpus import data_docs, job_docs
 
 COUNTS = "mcprod/jobs_by_status_module"
@@ -58,10 +60,7 @@ def test_rows_of_a_file_from_an_older_release_are_rebuilt_on_open(tmp_path: Path
     reopened.close()
 
 
-def test_the_compiled_rows_are_the_view_definitions_rows() -> None:
-    """The write path's fast encoders against the plain definitions, on every corpus
-    document and on documents with odd field types (untrusted input)."""
-    odd = [
+ODD_DOCS = [
         {"_id": "job:odd1", "type": "job", "status": "waiting", "priority": "high",
          "module": None, "run": 1.5, "labels": ["a", "a\x00b", 3], "site": ["x"]},
         {"_id": "job:odd2", "type": "job", "status": "waiting", "paused": 0, "run": 2**60,
@@ -72,6 +71,46 @@ def test_the_compiled_rows_are_the_view_definitions_rows() -> None:
         {"_id": "job:att", "type": "job", "status": "cancelled", "site": "oak", "campaign": "c",
          "attempts": [{"status": "failed", "reason": "exit 3", "finished_at": "t1", "n": 1},
                       None, {"status": "cancel_requested", "site": "oak"}]},
-    ]
-    for doc in job_docs() + data_docs() + odd:
+    {"_id": "job:labels", "type": "job", "status": "failed", "site": "oak", "module": "M",
+     "labels": ["b", "a", "b"], "run": -3, "pass": 0.5, "priority": True, "attempt": 2,
+     "retry_checked": 1, "campaign": "c", "entry_key": "e", "index": 0},
+    {"_id": "job:uni", "type": "job", "status": "waiting", "module": "Mé\u20ac",
+     "labels": ["\U0001f600", "é"], "run": 1e300, "priority": -2.5, "site": "oak",
+     "campaign": "\ud800", "created_at": None},
+]
+
+
+def test_the_compiled_rows_are_the_view_definitions_rows() -> None:
+    """The write path's fast encoders against the plain definitions, on every corpus
+    document and on documents with odd field types (untrusted input)."""
+    for doc in job_docs() + data_docs() + ODD_DOCS:
         assert view_rows_of(doc) == generic_rows_of(doc), doc["_id"]
+
+
+def test_every_view_answers_its_definition_rows_in_collation_order(tmp_path: Path) -> None:
+    """The views kept as indexes on the document columns, those kept as rows, and the
+    per-label ones (first label indexed, the others as rows) all return exactly the rows
+    the definitions emit, in CouchDB order: corpus and odd documents, written, then
+    rewritten so the update path is checked too."""
+    docs = job_docs() + data_docs() + ODD_DOCS
+    store = SqliteStore(tmp_path / "state.db", create=True)
+    ensure_design(store)
+    assert all(r.ok for r in store.bulk_create([{**d, "version": 0} for d in docs]))
+    current = [d for d in store.get_many([d["_id"] for d in docs]) if d]
+    assert all(r.ok for r in store.bulk_update([{**d, "version": 1} for d in current]))
+    for spec in VIEWS:
+        expected = sorted(
+            ((sort_text(key), doc["_id"], n), key, value)
+            for doc in docs
+            if not doc["_id"].startswith("_design/")  # views never read design documents
+            for n, (key, value) in enumerate(python_map(spec)(doc))
+        )
+        rows = store.view(f"mcprod/{spec.name}", reduce=False) if spec.reduce else (
+            store.view(f"mcprod/{spec.name}"))
+        assert [(r.id, r.key, r.value) for r in rows] == [
+            (order[1], key, value) for order, key, value in expected
+        ], spec.name
+        if spec.reduce:
+            counts = store.view(f"mcprod/{spec.name}", group_level=9)
+            assert sum(r.value for r in counts) == len(expected)
+    store.close()

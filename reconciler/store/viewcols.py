@@ -1,0 +1,246 @@
+"""Single-row views as columns of the document row, indexed by SQL expressions.
+
+Most views emit at most one row per document (no `per_label`, no `each`). For those,
+the embedded store does not write view rows at all: each document row carries the
+collation string of every field such a view reads (an *element* column: `e_status`
+holds `sort_text(doc["status"])`) and one flag per distinct (document type, conditions)
+saying whether those views emit for this document. Each view is then a partial index
+on a SQL expression that concatenates element columns into the view's key:
+
+    CREATE INDEX view_1 ON docs ((char(6) || e_campaign || e_entry_key || e_index || char(0)),
+        id, ...) WHERE f_0 = 1
+
+so SQLite maintains the view in C, in the same transaction as the document, and a query
+orders, ranges and groups by that expression through the index. The key is exactly
+reconciler.store.collate's (an array is its tag, its elements and its end mark), so
+decoding and CouchDB collation are unchanged; values are rebuilt from the element
+columns the index also carries (a covering index: no document read).
+
+Python's part per document is one `sort_text` per distinct field and one test per
+condition set; `columns_of` returns them in `COLUMNS` order (strings and integers only:
+Python's sqlite3 binds those on its fast path). Pure: no I/O here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.documents import Doc
+from reconciler.store.collate import decode_text, sort_text
+from reconciler.store.views import VIEWS, Cond, Expr, ViewSpec, py_cond, py_expr
+
+
+def in_columns(spec: ViewSpec) -> bool:
+    """Whether the view's rows (its first row per document, for a per-label view: most
+    documents have one label) are an index on the document columns."""
+    return spec.each is None
+
+
+LABEL0_COLUMN = "e__label0"
+
+
+def element_text(value: Any) -> str:
+    """`sort_text(value)`, fast for ASCII strings (most key elements)."""
+    if type(value) is str and value.isascii() and "\x00" not in value:
+        return "\x05" + value + "\x00\x00"
+    return sort_text(value)
+
+
+def _leaves(expr: Expr) -> list[Expr]:
+    """The field, negated-field, id and label expressions an expression is built from."""
+    if expr.kind in ("array", "object"):
+        return [leaf for part in expr.items for leaf in _leaves(part)]
+    return [expr] if expr.kind in ("field", "neg", "id", "label") else []
+
+
+def _column_name(leaf: Expr) -> str:
+    if leaf.kind == "id":
+        return "e__id"
+    if leaf.kind == "label":
+        return LABEL0_COLUMN
+    prefix = "n_" if leaf.kind == "neg" else "e_"
+    # Field names come from our own view definitions; keep the column name plain SQL.
+    return prefix + "".join(c if c.isalnum() else "_" for c in leaf.name)
+
+
+def _literal(text: str) -> str:
+    """A SQL expression for this text (which holds control characters and NULs)."""
+    return f"char({', '.join(str(ord(c)) for c in text)})"
+
+
+@dataclass(frozen=True)
+class ColumnView:
+    """How one single-row view is stored and queried."""
+
+    number: int  # position in reconciler.store.views.VIEWS
+    first_label_only: bool  # a per-label view: its other rows are in view_rows
+    flag: str  # the column that is 1 when the view emits for the document
+    key_sql: str  # SQL expression of the key's collation bytes
+    value_columns: tuple[str, ...]  # element columns the value is rebuilt from
+    value_of: Callable[[Sequence[str], str], Any]  # (those columns, doc id) -> value
+
+    @property
+    def index_name(self) -> str:
+        return f"view_{self.number}"
+
+    def index_sql(self) -> str:
+        covered = ", ".join(("id", *self.value_columns))
+        return (
+            f"CREATE INDEX IF NOT EXISTS {self.index_name} ON docs"
+            f" (({self.key_sql}), {covered}) WHERE {self.flag} = 1"
+        )
+
+
+def _key_sql(expr: Expr, column_of: dict[Expr, str]) -> str:
+    if expr.kind in ("field", "neg", "id", "label"):
+        return column_of[expr]
+    if expr.kind == "const":
+        return _literal(sort_text(expr.const))
+    if expr.kind == "array":
+        return " || ".join([_literal("\x06"), *(_key_sql(p, column_of) for p in expr.items),
+                            _literal("\x00")])
+    if expr.kind == "object":
+        parts = [_literal("\x07")]
+        for name, part in zip(expr.names, expr.items, strict=True):
+            parts += [_literal(sort_text(name)[1:]), _key_sql(part, column_of)]
+        return " || ".join([*parts, _literal("\x00")])
+    raise ValueError(f"a single-row view cannot use {expr.kind!r} in its key")
+
+
+def _value_builder(
+    expr: Expr, column_of: dict[Expr, str], columns: tuple[str, ...]
+) -> Callable[[Sequence[str], str], Any]:
+    """A function of (the value columns' bytes, doc id) returning the view's value."""
+    if expr.kind in ("field", "neg", "label"):
+        at = columns.index(column_of[expr])
+        return lambda row, doc_id: decode_text(row[at])
+    if expr.kind == "id":
+        return lambda row, doc_id: doc_id
+    if expr.kind == "const":
+        value = expr.const
+        return lambda row, doc_id: value
+    parts = [_value_builder(p, column_of, columns) for p in expr.items]
+    if expr.kind == "array":
+        return lambda row, doc_id: [part(row, doc_id) for part in parts]
+    if expr.kind == "object":
+        names = expr.names
+        return lambda row, doc_id: {
+            n: part(row, doc_id) for n, part in zip(names, parts, strict=True)
+        }
+    raise ValueError(f"a single-row view cannot use {expr.kind!r} in its value")
+
+
+def _leaf_encoder(leaf: Expr) -> Callable[[Doc], str]:
+    if leaf.kind == "field":
+        name = leaf.name
+        return lambda doc: element_text(doc.get(name))
+    if leaf.kind == "id":
+        return lambda doc: element_text(doc["_id"])
+    if leaf.kind == "label":
+        return lambda doc: element_text(doc["labels"][0])  # the flag checked there is one
+    evaluate = py_expr(leaf)
+    return lambda doc: sort_text(evaluate(doc, None))
+
+
+def _flag_of(spec: ViewSpec) -> tuple[str, tuple[Cond, ...], bool]:
+    return (spec.doc_type, spec.conditions, spec.per_label)
+
+
+def _has_label(doc: Doc) -> bool:
+    labels = doc.get("labels")
+    return isinstance(labels, list) and len(labels) > 0
+
+
+@dataclass(frozen=True)
+class _Layout:
+    elements: tuple[Expr, ...]  # one column each, in COLUMNS order
+    # (doc type, conditions, per label), one column each
+    flags: tuple[tuple[str, tuple[Cond, ...], bool], ...]
+    views: dict[int, ColumnView]
+
+
+def _layout(views: Sequence[ViewSpec]) -> _Layout:
+    elements: list[Expr] = []
+    flags: list[tuple[str, tuple[Cond, ...], bool]] = []
+    column_views: dict[int, ColumnView] = {}
+    for spec in views:
+        if not in_columns(spec):
+            continue
+        for leaf in _leaves(spec.key) + _leaves(spec.value):
+            if leaf not in elements:
+                elements.append(leaf)
+        if _flag_of(spec) not in flags:
+            flags.append(_flag_of(spec))
+    column_of = {leaf: _column_name(leaf) for leaf in elements}
+    if len(set(column_of.values())) != len(column_of):
+        raise ValueError("two view fields map to one column name")
+    for number, spec in enumerate(views):
+        if not in_columns(spec):
+            continue
+        value_columns = tuple(dict.fromkeys(column_of[leaf] for leaf in _leaves(spec.value)
+                                            if leaf.kind != "id"))
+        column_views[number] = ColumnView(
+            number=number,
+            first_label_only=spec.per_label,
+            flag=f"f_{flags.index(_flag_of(spec))}",
+            key_sql=_key_sql(spec.key, column_of),
+            value_columns=value_columns,
+            value_of=_value_builder(spec.value, column_of, value_columns),
+        )
+    return _Layout(tuple(elements), tuple(flags), column_views)
+
+
+_LAYOUT = _layout(VIEWS)
+COLUMN_VIEWS: dict[int, ColumnView] = _LAYOUT.views
+ELEMENT_COLUMNS: tuple[str, ...] = tuple(_column_name(leaf) for leaf in _LAYOUT.elements)
+FLAG_COLUMNS: tuple[str, ...] = tuple(f"f_{i}" for i in range(len(_LAYOUT.flags)))
+COLUMNS: tuple[str, ...] = ELEMENT_COLUMNS + FLAG_COLUMNS
+
+
+def _columns_function(doc_type: str) -> Callable[[Doc], tuple[Any, ...]]:
+    """The column values of a document of this type: the element columns of the fields
+    its views read ('' for the others) and its flags (1 or 0)."""
+    used = {
+        leaf
+        for number, spec in enumerate(VIEWS)
+        if number in COLUMN_VIEWS and spec.doc_type == doc_type
+        for leaf in _leaves(spec.key) + _leaves(spec.value)
+    }
+    encoders = [_leaf_encoder(leaf) if leaf in used else None for leaf in _LAYOUT.elements]
+    label_at = next(
+        (i for i, leaf in enumerate(_LAYOUT.elements) if leaf.kind == "label"), None
+    )
+    # '' and 0, not NULL: see the module docstring (a flag of 0 keeps the row out of
+    # every index; an element column is read only through a flagged index).
+    flag_checks: list[list[Callable[[Doc], bool]] | None] = [
+        [*(py_cond(c) for c in conditions), *([_has_label] if per_label else [])]
+        if flag_type == doc_type else None
+        for flag_type, conditions, per_label in _LAYOUT.flags
+    ]
+
+    def columns(doc: Doc) -> tuple[Any, ...]:
+        values: list[Any] = [
+            "" if enc is None or (i == label_at and not _has_label(doc)) else enc(doc)
+            for i, enc in enumerate(encoders)
+        ]
+        for checks in flag_checks:
+            values.append(0 if checks is None or not all(check(doc) for check in checks) else 1)
+        return tuple(values)
+
+    return columns
+
+
+_BY_TYPE = {doc_type: _columns_function(doc_type) for doc_type, _, _ in _LAYOUT.flags}
+_NO_COLUMNS: tuple[Any, ...] = ("",) * len(ELEMENT_COLUMNS) + (0,) * len(FLAG_COLUMNS)
+
+
+def columns_of(doc: Doc) -> tuple[Any, ...]:
+    """The view columns of a document as it is written (all empty for a design document,
+    which no view reads, as in CouchDB, and for types no single-row view reads)."""
+    doc_type = doc.get("type")
+    columns = _BY_TYPE.get(doc_type) if type(doc_type) is str else None
+    if columns is None or str(doc["_id"]).startswith("_design/"):
+        return _NO_COLUMNS
+    return columns(doc)
