@@ -9,7 +9,8 @@ import typer
 from typer import _click as click
 from typer.core import TyperGroup
 
-from reconciler.cli.lazy import COMMANDS, LazyGroup, load_command
+from reconciler.cli.lazy import LazyGroup, load_command
+from reconciler.cli.table import COMMANDS
 from tests.helpers import REPO_ROOT
 
 
@@ -51,6 +52,7 @@ def test_help_and_version_import_no_command_module() -> None:
     done = subprocess.run([sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True,
                           text=True, check=True)
     assert done.stdout.splitlines()[-1] == (
-        "['reconciler.cli', 'reconciler.cli.app', 'reconciler.cli.lazy', 'reconciler.errors']"
+        "['reconciler.cli', 'reconciler.cli.app', 'reconciler.cli.lazy', 'reconciler.cli.table',"
+        " 'reconciler.errors']"
     )
     assert "mcprod 0.1.0" in done.stdout
