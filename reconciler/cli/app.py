@@ -1,69 +1,48 @@
-"""The `mcprod` application and its single exit-code boundary.
+"""The `mcprod` entry point and its single exit-code boundary.
 
 Exit codes: 0 success, 1 invalid input or a failed action (any `McprodError`),
 2 usage, 130 interrupted, 3 an unexpected error (traceback written to a log file,
 never to the terminal).
+
+`mcprod`, `--help` and `--version` are answered without importing typer (fast.py);
+everything else runs the typer application (root.py). Heavy imports wait until they
+are needed, so this module itself imports nothing outside reconciler.cli.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
-from typing import Annotated
 
-import typer
-
-from reconciler.cli.lazy import LazyGroup
-from reconciler.errors import InvalidRepository, McprodError
+from reconciler.cli import fast
 
 INTERRUPTED = 130
 
-app = typer.Typer(
-    name="mcprod",
-    help="GitOps for SNO+ Monte Carlo production.",
-    cls=LazyGroup,  # command modules are imported when a command runs (fast --help)
-    no_args_is_help=True,
-    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish)
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
 
-
-
-def _print_version(value: bool) -> None:
-    if value:
-        from reconciler import __version__  # the package's one version (pyproject reads it)
-
-        typer.echo(f"mcprod {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    _version: Annotated[
-        bool,
-        typer.Option(
-            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
-        ),
-    ] = False,
-) -> None:
-    """GitOps for SNO+ Monte Carlo production.
-
-    Shell completion: mcprod --install-completion (then open a new shell).
-    """
-
-
-def _crash_log(exc: BaseException) -> Path:
+def _crash_log(exc: BaseException) -> str:
     import tempfile  # only on a crash: start-up stays light
     import traceback
+    from pathlib import Path
 
     log_dir = Path(os.environ.get("MCPROD_LOG_DIR", tempfile.gettempdir()))
     log_dir.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix="mcprod-crash-", suffix=".log", dir=log_dir)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write("".join(traceback.format_exception(exc)))
-    return Path(name)
+    return name
+
+
+def _said(text: str, *, to_stderr: bool) -> bool:
+    """Write a fast answer; False if the reader went away (exit 1, quietly, as typer)."""
+    stream = sys.stderr if to_stderr else sys.stdout
+    try:
+        stream.write(f"{text}\n")
+        stream.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)  # no second error when Python exits
+        os.dup2(devnull, stream.fileno())
+        return False
+    return True
 
 
 def run(argv: list[str] | None = None) -> int:
@@ -72,8 +51,15 @@ def run(argv: list[str] | None = None) -> int:
     Typer's standalone mode already maps usage errors to 2 and `typer.Exit(n)` to n;
     domain errors and bugs propagate out of it and are mapped here.
     """
+    args = sys.argv[1:] if argv is None else argv
     try:
-        app(args=argv, prog_name="mcprod")
+        quick = fast.answer(args)
+        if quick is not None:
+            answered, text, to_stderr = quick
+            return answered if _said(text, to_stderr=to_stderr) else 1
+        from reconciler.cli.root import app
+
+        app(args=args, prog_name=fast.PROG)
     except SystemExit as exc:
         code = exc.code
         if code is None:
@@ -84,14 +70,16 @@ def run(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mcprod: interrupted", file=sys.stderr)
         return INTERRUPTED
-    except InvalidRepository as exc:
-        for diagnostic in exc.diagnostics:
-            print(diagnostic.text(), file=sys.stderr)
-        return 1
-    except McprodError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     except Exception as exc:
+        from reconciler.errors import InvalidRepository, McprodError
+
+        if isinstance(exc, InvalidRepository):
+            for diagnostic in exc.diagnostics:
+                print(diagnostic.text(), file=sys.stderr)
+            return 1
+        if isinstance(exc, McprodError):
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
         log = _crash_log(exc)
         print(f"mcprod: internal error ({type(exc).__name__}); details in {log}", file=sys.stderr)
         return 3
