@@ -232,6 +232,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=None,
                         help="job documents (default 1,000,000; 100,000 with --db)")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="build in this new folder and leave it there (to look into)")
+    parser.add_argument("--stop-after-build", action="store_true",
+                        help="only build the store (with --keep: to profile commands on it)")
     parser.add_argument("--db", default=None, help="a CouchDB database URL (created here)")
     parser.add_argument("--couch", action="store_true",
                         help="start pouchdb-server (in memory) and use a database on it")
@@ -250,7 +254,9 @@ def main() -> int:
 def measure(args: argparse.Namespace) -> int:
     jobs = args.jobs or (100_000 if args.db else 1_000_000)
     with tempfile.TemporaryDirectory(prefix="mcprod-scale-") as folder:
-        base = Path(folder)
+        base = Path(args.keep or folder)
+        if args.keep:
+            base.mkdir(parents=True, exist_ok=False)
         repo = make_repo(base / "repo", jobs)
         work_dir = repo / ".mcprod" / "sites" / "local"
         db = args.db or f"sqlite:///{repo}/.mcprod/state.db"
@@ -271,6 +277,8 @@ def measure(args: argparse.Namespace) -> int:
         print(f"{'bulk write, raw':>34}: {written / raw_s:9.0f} docs/s")
         verdict = "met" if ratio >= 0.7 else "MISSED"
         print(f"{'ratio':>34}: {ratio:9.2f}  (target >= 0.7: {verdict})")
+        if args.stop_after_build:
+            return 0
 
         report("first enqueue (no status docs)", *run(["reconcile", "--once"], repo, db)[:2], None)
         report("status", *run(["status"], repo, db)[:2], 1)

@@ -102,18 +102,23 @@ class LocalBackend:
     def submit_many(self, specs: Sequence[SubmitSpec]) -> list[SubmitResult]:
         results: list[SubmitResult] = []
         with self._locked():
-            for spec in specs:
+            # One counter write for the whole batch: ids are reserved before any job
+            # folder exists, so a crash half-way leaves a gap, never a reused id.
+            first = self._reserve_ids(len(specs))
+            for number, spec in enumerate(specs, start=first):
                 try:
-                    results.append(SubmitResult(spec.name, backend_id=self._enqueue(spec)))
+                    results.append(
+                        SubmitResult(spec.name, backend_id=self._enqueue(spec, str(number)))
+                    )
                 except (OSError, BackendError) as error:
                     results.append(SubmitResult(spec.name, error=_as_backend_error(error)))
             self._start_queued()
         return results
 
-    def _enqueue(self, spec: SubmitSpec) -> str:
+    def _enqueue(self, spec: SubmitSpec, backend_id: str | None = None) -> str:
         if not os.access(spec.script, os.X_OK):
             raise BackendError(f"{spec.script}: job script missing or not executable")
-        backend_id = self._next_id()
+        backend_id = backend_id or str(self._reserve_ids(1))
         job_dir = self._job_dir(backend_id)
         job_dir.mkdir()
         record = {
@@ -128,16 +133,17 @@ class LocalBackend:
         (self.root / "queued" / backend_id).touch()
         return backend_id
 
-    def _next_id(self) -> str:
-        """Ids count up from 1; the counter file is read and written under the lock."""
+    def _reserve_ids(self, count: int) -> int:
+        """The first of `count` new ids. Ids count up from 1; the counter file is read
+        and written under the lock."""
         counter = self.root / "next_id"
         try:
             number = int(counter.read_text())
         except (FileNotFoundError, ValueError):
             existing = [int(p.name) for p in (self.root / "jobs").iterdir() if p.name.isdigit()]
             number = max(existing, default=0) + 1
-        _write_atomic(counter, str(number + 1))
-        return str(number)
+        _write_atomic(counter, str(number + count))
+        return number
 
     def _running_ids(self) -> list[str]:
         """Ids marked running; markers of jobs that ended are removed on the way."""

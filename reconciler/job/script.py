@@ -30,6 +30,7 @@ Decisions the design left open, taken here:
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shlex
@@ -94,9 +95,16 @@ def attempt_dir(work_root: Path, job: Mapping[str, Any], attempt: int | None = N
 def inside(path: Path, root: Path, what: str) -> Path:
     """`path`, after checking that it stays inside `root` (no `..`, no way out through
     a symlink): every path built from a document goes through here."""
-    if not path.resolve().is_relative_to(root.resolve()):
+    if not path.resolve().is_relative_to(_resolved(root)):
         raise JobScriptError(f"{what} {path} would be outside {root}")
     return path
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(root: Path) -> Path:
+    """A root's real path, once per process: a cycle checks thousands of paths against
+    the same few roots (the site's folders, which it does not move)."""
+    return root.resolve()
 
 
 def one_line(value: object) -> str:
