@@ -22,6 +22,7 @@ import os
 import sqlite3
 import stat
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,7 +32,14 @@ from reconciler.documents import Doc
 from reconciler.errors import Conflict, StoreError
 from reconciler.store.collate import MAX_TEXT, decode_text, sort_text
 from reconciler.store.interface import Change, Changes, CreateResult, ViewRow, WriteResult
-from reconciler.store.viewcols import COLUMN_VIEWS, COLUMNS, FLAG_COLUMNS, ColumnView, columns_of
+from reconciler.store.viewcols import (
+    COLUMN_VIEWS,
+    COLUMNS,
+    FLAG_COLUMNS,
+    ColumnView,
+    columns_of,
+    counted_keys,
+)
 from reconciler.store.viewquery import ViewQuery, reduce_count
 from reconciler.store.viewrows import VIEW_NUMBER, ViewRowTuple, stored_value, view_rows_of
 from reconciler.store.views import DESIGN_ID, VIEWS_BY_NAME, design_document
@@ -41,7 +49,14 @@ _CONFLICT = "Document update conflict."
 _IDS_PER_QUERY = 500  # well under SQLite's limit on bound parameters
 _REBUILD_CHUNK = 5000  # documents read at a time when the view rows are rebuilt
 # How view rows are stored; bump it when `view_rows` changes shape.
-_ROWS_FORMAT = "write-time-4"
+_ROWS_FORMAT = "write-time-5"
+# The `_count` views' rows per key, changed with each document write (viewcols.counted_keys).
+_VIEW_COUNTS_SCHEMA = """CREATE TABLE view_counts (
+    view INTEGER NOT NULL,
+    key  TEXT NOT NULL,
+    n    INTEGER NOT NULL,
+    PRIMARY KEY (view, key)
+) WITHOUT ROWID"""
 # Changes whenever a view definition or the rows' format changes: the rows are rebuilt.
 VIEWS_VERSION = hashlib.sha256(
     (json.dumps(design_document(), sort_keys=True) + _ROWS_FORMAT).encode("utf-8")
@@ -282,8 +297,13 @@ class SqliteStore:
             after = chunk[-1][0]
         cur.execute("DROP TABLE docs")
         cur.execute("ALTER TABLE docs_rebuilt RENAME TO docs")
+        cur.execute("DROP TABLE IF EXISTS view_counts")
+        cur.execute(_VIEW_COUNTS_SCHEMA)
         for view in COLUMN_VIEWS.values():
-            cur.execute(view.index_sql())
+            if view.indexed:
+                cur.execute(view.index_sql())
+            if view.counted:
+                cur.execute(view.count_fill_sql())
         cur.execute("DELETE FROM meta WHERE name = 'indexed_seq'")  # the lazy index's mark
         cur.execute(
             "INSERT OR REPLACE INTO meta (name, value) VALUES ('views_version', ?)",
@@ -438,6 +458,8 @@ class SqliteStore:
         column_view = COLUMN_VIEWS.get(view)
         if column_view is None:
             counts = _table_counts(cur, view, low, high, descending)
+        elif column_view.counted:
+            counts = _kept_counts(cur, view, low, high, descending)
         elif not column_view.first_label_only:
             counts = _column_counts(cur, column_view, low, high, descending)
         else:
@@ -505,14 +527,16 @@ class SqliteStore:
         row = cur.execute("SELECT rev FROM docs WHERE id = ?", (doc_id,)).fetchone()
         return None if row is None else str(row[0])
 
-    def _bodies(self, cur: sqlite3.Cursor, doc_ids: list[str]) -> dict[str, str]:
-        """The stored JSON bodies of these documents, for the rows their views hold now."""
-        bodies: dict[str, str] = {}
+    def _replaced(self, cur: sqlite3.Cursor, doc_ids: list[str]) -> dict[str, tuple[Any, ...]]:
+        """The stored JSON body and view columns of these documents, for the rows and
+        counts their views hold now."""
+        stored: dict[str, tuple[Any, ...]] = {}
         for start in range(0, len(doc_ids), _IDS_PER_QUERY):
             chunk = doc_ids[start : start + _IDS_PER_QUERY]
             marks = ",".join("?" * len(chunk))
-            bodies.update(cur.execute(f"SELECT id, body FROM docs WHERE id IN ({marks})", chunk))
-        return bodies
+            sql = f"SELECT id, body, {', '.join(COLUMNS)} FROM docs WHERE id IN ({marks})"
+            stored.update((row[0], row[1:]) for row in cur.execute(sql, chunk))
+        return stored
 
     def _current_revs(self, cur: sqlite3.Cursor, doc_ids: list[str]) -> dict[str, str]:
         revs: dict[str, str] = {}
@@ -528,7 +552,8 @@ class SqliteStore:
         rows = []
         revs: list[str] = []
         view_rows: list[ViewRowTuple] = []
-        replaced = self._bodies(cur, [doc["_id"] for doc, old_rev in items if old_rev])
+        counts: Counter[tuple[int, str]] = Counter()
+        replaced = self._replaced(cur, [doc["_id"] for doc, old_rev in items if old_rev])
         stale: list[tuple[int, str, str, int]] = []
         for doc, old_rev in items:
             body_json = _dumps(_body_of(doc))
@@ -538,15 +563,18 @@ class SqliteStore:
                 body_json = _ASCII_ENCODER.encode(_body_of(doc))
                 rev = _next_rev(old_rev, body_json)
             seq += 1
-            rows.append((doc["_id"], rev, seq, body_json, *columns_of(doc)))
+            columns = columns_of(doc)
+            rows.append((doc["_id"], rev, seq, body_json, *columns))
             revs.append(rev)
+            counts.update(counted_keys(columns))
             new_rows = view_rows_of(doc)
-            old_body = replaced.pop(doc["_id"], None) if old_rev else None
-            if old_body is None:
+            old = replaced.pop(doc["_id"], None) if old_rev else None
+            if old is None:
                 view_rows.extend(new_rows)
                 continue
+            counts.subtract(counted_keys(old[1:]))
             # Only the rows that changed are touched: a status change leaves most alone.
-            old_rows = set(view_rows_of({"_id": doc["_id"], **json.loads(old_body)}))
+            old_rows = set(view_rows_of({"_id": doc["_id"], **json.loads(old[0])}))
             stale.extend(row[:4] for row in old_rows.difference(new_rows))
             view_rows.extend(row for row in new_rows if row not in old_rows)
         if stale:  # the old revisions' rows go in the same transaction
@@ -555,6 +583,11 @@ class SqliteStore:
             )
         cur.executemany(_INSERT_ROWS, view_rows)
         cur.executemany(_UPSERT_DOC, rows)
+        cur.executemany(
+            "INSERT INTO view_counts (view, key, n) VALUES (?, ?, ?)"
+            " ON CONFLICT (view, key) DO UPDATE SET n = n + excluded.n",
+            [(view, key, n) for (view, key), n in counts.items() if n],
+        )
         return revs
 
     @staticmethod
@@ -631,3 +664,15 @@ def _column_counts(
         f" GROUP BY {key} ORDER BY {key} {order}"
     )
     return cur.execute(sql, _bounds(low, high)).fetchall()
+
+
+def _kept_counts(
+    cur: sqlite3.Cursor, view: int, low: Any, high: Any, descending: bool
+) -> list[tuple[str, int]]:
+    """Counts per key of a `_count` view, as its triggers keep them."""
+    order = "DESC" if descending else "ASC"
+    sql = (
+        "SELECT key, n FROM view_counts WHERE view = ? AND key >= ? AND key <= ? AND n > 0"
+        f" ORDER BY key {order}"
+    )
+    return cur.execute(sql, (view, *_bounds(low, high))).fetchall()

@@ -76,8 +76,10 @@ class ColumnView:
 
     number: int  # position in reconciler.store.views.VIEWS
     first_label_only: bool  # a per-label view: its other rows are in view_rows
+    counted: bool  # a `_count` view: `view_counts` holds its rows per key (`counted_keys`)
+    indexed: bool  # whether its rows have an index (not for a counts-only view)
     flag: str  # the column that is 1 when the view emits for the document
-    key_sql: str  # SQL expression of the key's collation bytes
+    key_sql: str  # SQL expression of the key's collation string
     value_columns: tuple[str, ...]  # element columns the value is rebuilt from
     value_of: Callable[[Sequence[str], str], Any]  # (those columns, doc id) -> value
 
@@ -91,6 +93,24 @@ class ColumnView:
             f"CREATE INDEX IF NOT EXISTS {self.index_name} ON docs"
             f" (({self.key_sql}), {covered}) WHERE {self.flag} = 1"
         )
+
+    def count_fill_sql(self) -> str:
+        return (
+            f"INSERT INTO view_counts (view, key, n) SELECT {self.number}, {self.key_sql},"
+            f" count(*) FROM docs WHERE {self.flag} = 1 GROUP BY {self.key_sql}"
+        )
+
+
+def _key_parts(expr: Expr, column_of: dict[Expr, str]) -> list[str]:
+    """The key as a sequence of literal texts and column references ("@name"), the same
+    concatenation as `_key_sql`, for Python to assemble from a document's columns."""
+    if expr.kind in ("field", "neg", "id", "label"):
+        return ["@" + column_of[expr]]
+    if expr.kind == "const":
+        return [sort_text(expr.const)]
+    if expr.kind == "array":
+        return ["\x06", *(p for part in expr.items for p in _key_parts(part, column_of)), "\x00"]
+    raise ValueError(f"a counted view cannot use {expr.kind!r} in its key")
 
 
 def _key_sql(expr: Expr, column_of: dict[Expr, str]) -> str:
@@ -156,6 +176,8 @@ def _has_label(doc: Doc) -> bool:
 @dataclass(frozen=True)
 class _Layout:
     elements: tuple[Expr, ...]  # one column each, in COLUMNS order
+    # per counted view: (number, flag position, key parts: literal text or column position)
+    counted: tuple[tuple[int, int, tuple[str | int, ...]], ...]
     # (doc type, conditions, per label), one column each
     flags: tuple[tuple[str, tuple[Cond, ...], bool], ...]
     views: dict[int, ColumnView]
@@ -184,12 +206,25 @@ def _layout(views: Sequence[ViewSpec]) -> _Layout:
         column_views[number] = ColumnView(
             number=number,
             first_label_only=spec.per_label,
+            counted=spec.reduce == "_count" and not spec.per_label,
+            indexed=not (spec.counts_only and spec.reduce == "_count" and not spec.per_label),
             flag=f"f_{flags.index(_flag_of(spec))}",
             key_sql=_key_sql(spec.key, column_of),
             value_columns=value_columns,
             value_of=_value_builder(spec.value, column_of, value_columns),
         )
-    return _Layout(tuple(elements), tuple(flags), column_views)
+    positions = {name: i for i, name in enumerate(
+        [*(column_of[leaf] for leaf in elements), *(f"f_{i}" for i in range(len(flags)))]
+    )}
+    counted = tuple(
+        (number, positions[view.flag], tuple(
+            positions[part[1:]] if part.startswith("@") else part
+            for part in _key_parts(views[number].key, column_of)
+        ))
+        for number, view in column_views.items()
+        if view.counted
+    )
+    return _Layout(tuple(elements), counted, tuple(flags), column_views)
 
 
 _LAYOUT = _layout(VIEWS)
@@ -244,3 +279,14 @@ def columns_of(doc: Doc) -> tuple[Any, ...]:
     if columns is None or str(doc["_id"]).startswith("_design/"):
         return _NO_COLUMNS
     return columns(doc)
+
+
+def counted_keys(columns: Sequence[Any]) -> list[tuple[int, str]]:
+    """(view number, key) of each `_count` view row a document with these column values
+    (`columns_of`) emits: the store adds and removes these from `view_counts` with the
+    document, so a grouped count reads a few rows per key instead of every index entry."""
+    return [
+        (number, "".join([p if isinstance(p, str) else columns[p] for p in parts]))
+        for number, flag_at, parts in _LAYOUT.counted
+        if columns[flag_at] == 1
+    ]

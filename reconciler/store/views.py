@@ -110,6 +110,9 @@ class ViewSpec:
     each: str | None = None
     item_conditions: tuple[Cond, ...] = ()
     reduce: Literal["_count"] | None = None
+    # Read only as counts: the embedded store then keeps counts per key and no index of
+    # its rows (a query for the rows still works, by a scan).
+    counts_only: bool = False
     doc: str = field(default="", compare=False)
 
 
@@ -125,6 +128,7 @@ VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec(
         "jobs_by_campaign_module_status", "job",
         array(f("campaign"), f("module"), f("status")), const(1), reduce="_count",
+        counts_only=True,
     ),
     ViewSpec(
         "jobs_by_module_run", "job", array(f("module"), f("run"), f("pass"), f("subrun")),
@@ -167,7 +171,7 @@ VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec(
         "jobs_by_campaign_entry_status", "job",
         array(f("campaign"), f("entry_key"), f("module"), f("status")), const(1),
-        reduce="_count",
+        reduce="_count", counts_only=True,
         doc="counts per entry: jobs of entries no longer declared are orphans (mcprod status)",
     ),
     ViewSpec(
