@@ -24,7 +24,9 @@ Job document fields (every writer and reader uses these names):
     outputs        ["ratds", "ntuple", ...]; other_suffix
     template       {name: value}
     priority       int, larger first
-    paused         true while the campaign is paused (never submitted)
+    paused         not written any more: the campaign's declared `state` is the only
+                   truth for paused (pausing writes no job document). Documents of
+                   earlier releases may carry it; every reader ignores it.
     status         waiting reserved submitted running completed failed cancelled deleted
     created_at, updated_at   ISO-8601 UTC
     site           site holding the current attempt, or None

@@ -71,7 +71,6 @@ def job_document(job: DesiredJob, pass_: int, now: str) -> Doc:
         "other_suffix": entry.other_suffix,
         "template": dict(entry.template),
         "priority": entry.priority,
-        "paused": entry.paused,
         "status": "waiting",
         "created_at": now,
         "updated_at": now,

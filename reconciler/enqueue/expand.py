@@ -50,7 +50,6 @@ class EntrySpec:
     other_suffix: str | None
     template: tuple[tuple[str, TemplateValue], ...]
     priority: int
-    paused: bool
     commit: str | None
     events_per_job: int | None
     duration_s: int | None
@@ -236,7 +235,6 @@ def expand_campaign(
             other_suffix=info.other_suffix,
             template=tuple(sorted(entry.template.items())),
             priority=entry.priority if entry.priority is not None else campaign.priority,
-            paused=campaign.state == "paused",
             commit=commit,
             events_per_job=events_per_job,
             duration_s=duration_s,

@@ -1,7 +1,7 @@
 """Read the observed job state the plan needs, with bulk view reads.
 
-One `jobs_by_campaign` range read per campaign gives every job's slot, status,
-priority and paused flag. Two facts are not in that view and are read from the
+One `jobs_by_campaign` range read per campaign gives every job's slot, status and
+priority. Two facts are not in that view and are read from the
 documents themselves, only for the few jobs where they matter: the event count of a
 waiting job that was the last one of its run when it was created (an `n_ev` change
 moves the remainder), and the backend id of a reserved job (decides whether it can
@@ -53,7 +53,6 @@ def _convert(row: ViewRow) -> ObservedJob:
         pass_=int(value.get("pass", 0)),
         status=str(value.get("status")),
         priority=int(value.get("priority") or 0),
-        paused=bool(value.get("paused")),
     )
 
 
@@ -121,7 +120,7 @@ def _with_documents(store: Store, jobs: list[ObservedJob], ids: set[str]) -> lis
             ObservedJob(
                 id=job.id, campaign=job.campaign, entry_key=job.entry_key, index=job.index,
                 module=job.module, run=job.run, pass_=job.pass_, status=str(doc.get("status")),
-                priority=job.priority, paused=job.paused,
+                priority=job.priority,
                 events=int(events) if isinstance(events, int) else None,
                 backend_id=doc.get("backend_id") or None,
             )

@@ -2,8 +2,10 @@
 
 Rules (DESIGN.md invariants 2, 3, 5):
 - a desired slot without a job gets a `CreateJob` (a cancelled job keeps its slot);
-- a matched job whose priority or paused flag differs gets an `UpdateJob`; so does a
-  still-waiting job whose event count changed (the remainder job after an n_ev change);
+- a matched job whose priority differs gets an `UpdateJob`; so does a still-waiting
+  job whose event count changed (the remainder job after an n_ev change);
+- pausing or resuming a campaign writes nothing: its declared state is the only truth
+  for paused (the site cycle reads it), so a job's own `paused` field is never compared;
 - a job of a `state: cancelled` campaign is cancelled whenever it still can be;
 - a job whose entry was removed or changed, or beyond its entry's new count, is an
   orphan; `prune=True` turns the cancellable ones into cancels;
@@ -38,7 +40,6 @@ class ObservedJob:
     pass_: int
     status: str
     priority: int
-    paused: bool
     events: int | None = None
     backend_id: str | None = None
 
@@ -132,8 +133,6 @@ def _changes(want: DesiredJob, have: ObservedJob) -> tuple[FieldChange, ...]:
     changes = []
     if have.priority != want.entry.priority:
         changes.append(FieldChange("priority", have.priority, want.entry.priority))
-    if have.paused != want.entry.paused and have.status in ("waiting", "failed"):
-        changes.append(FieldChange("paused", have.paused, want.entry.paused))
     if have.events is not None and have.events != want.events and have.status == "waiting":
         changes.append(FieldChange("events", have.events, want.events))
     return tuple(changes)

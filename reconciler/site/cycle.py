@@ -42,6 +42,7 @@ from reconciler.site.cancel import stop_cancelled
 from reconciler.site.decisions import (
     DEFAULT_BACKOFF_S,
     DEFAULT_STALE_AFTER_S,
+    eligible_campaigns,
     recorded_work_dir,
     select_for_submission,
     skip_reason,
@@ -383,7 +384,10 @@ def _eligible(
     jobs passed over on the way were not taken."""
     eligible: list[Doc] = []
     skipped: dict[str, int] = {}
-    for doc in waiting_in_queue_order(store):
+    # Only the queues of the campaigns this site may run are read: a paused campaign's
+    # waiting jobs cost nothing here.
+    campaigns = eligible_campaigns(site, repo.campaigns)
+    for doc in waiting_in_queue_order(store, campaigns, first_page=wanted):
         if not rejected.admit(doc):
             continue
         reason = skip_reason(doc, site, repo.campaigns, now)

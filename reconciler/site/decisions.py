@@ -34,12 +34,26 @@ DEFAULT_STALE_AFTER_S = 2 * 3600.0
 def skip_reason(
     job: Mapping[str, Any], site: Site, campaigns: Mapping[str, Campaign], now: dt.datetime
 ) -> str | None:
-    """Why this site must not submit this job now, or None when it may."""
+    """Why this site must not submit this job now, or None when it may. A `paused`
+    field on the job (written by earlier releases) is ignored: the campaign's declared
+    state decides, so resuming the campaign frees its jobs."""
     if job.get("status") != "waiting":
         return f"status is {job.get('status')}"
-    if job.get("paused"):
-        return "campaign paused"
-    label = str(job.get("campaign"))
+    reason = campaign_skip_reason(str(job.get("campaign")), site, campaigns)
+    if reason is not None:
+        return reason
+    if str(job.get("rat_version")) not in site.rat_locations:
+        return f"RAT {job.get('rat_version')} is not in rat_locations of site {site.name}"
+    not_before = job.get("not_before")
+    if not_before and parse_iso(str(not_before)) > now:
+        return "retry back-off"
+    return None
+
+
+def campaign_skip_reason(
+    label: str, site: Site, campaigns: Mapping[str, Campaign]
+) -> str | None:
+    """Why this site must not submit any job of campaign `label`, or None when it may."""
     campaign = campaigns.get(label)
     if campaign is None:
         return f"campaign {label} is not declared at this commit"
@@ -51,12 +65,13 @@ def skip_reason(
         return f"campaign does not allow site {site.name}"
     if not site.accepts_campaign(label):
         return f"site {site.name} does not accept campaign {label}"
-    if str(job.get("rat_version")) not in site.rat_locations:
-        return f"RAT {job.get('rat_version')} is not in rat_locations of site {site.name}"
-    not_before = job.get("not_before")
-    if not_before and parse_iso(str(not_before)) > now:
-        return "retry back-off"
     return None
+
+
+def eligible_campaigns(site: Site, campaigns: Mapping[str, Campaign]) -> list[str]:
+    """The campaigns whose waiting jobs this site may take: only their queues are read."""
+    return sorted(label for label in campaigns if campaign_skip_reason(label, site, campaigns)
+                  is None)
 
 
 def queue_key(job: Mapping[str, Any]) -> tuple[int, str, str]:

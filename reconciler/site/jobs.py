@@ -5,13 +5,18 @@ Writes go through `reconciler.store.cas` (compare-and-set).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import heapq
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from reconciler.documents import ACTIVE_STATUSES, Doc
 from reconciler.job.untrusted import Rejected
 from reconciler.store.cas import PAGE, read_docs
-from reconciler.store.interface import Store
+from reconciler.store.collate import sort_key
+from reconciler.store.interface import Store, ViewRow
+
+WAITING_BY_CAMPAIGN = "mcprod/waiting_by_campaign"
 
 
 def site_job_ids(store: Store, site: str, statuses: Sequence[str]) -> list[str]:
@@ -54,22 +59,50 @@ def count_active(store: Store, site: str) -> int:
     return len(site_job_ids(store, site, ACTIVE_STATUSES))
 
 
-def waiting_in_queue_order(store: Store) -> Iterator[Doc]:
-    """Waiting, unpaused jobs in submission order (priority, age), page by page.
+def _campaign_queue(store: Store, label: str, first_page: int) -> Iterator[ViewRow]:
+    """One campaign's queue as view rows (no documents), page by page.
 
     Each page starts at the last key seen (keys end with the doc id, so they are
     unique): a page costs the same at the end of a long queue as at its head, where
-    `skip` would make the store walk past every row before it."""
-    after: Any = None
+    `skip` would make the store walk past every row before it. Pages start small (a
+    site usually wants the head of each queue only) and double up to `PAGE`."""
+    after: Any = [label]
+    end = [label, {}]
+    size = first_page
     while True:
-        rows = store.view("mcprod/waiting_jobs", include_docs=True, limit=PAGE + 1,
-                          startkey=after)
-        if after is not None and rows and rows[0].key == after:
+        rows = store.view(WAITING_BY_CAMPAIGN, limit=size + 1, startkey=after, endkey=end)
+        if rows and rows[0].key == after:
             rows = rows[1:]  # the last row of the previous page
-        page = rows[:PAGE]
+        page = rows[:size]
         if not page:
             return
-        for row in page:
-            if row.doc is not None:
-                yield row.doc
+        yield from page
         after = page[-1].key
+        size = min(PAGE, size * 2)
+
+
+def _queue_order(row: ViewRow) -> bytes:
+    """(-priority, created_at, id) in the view's own collation: the order of one queue."""
+    return sort_key(row.key[1:])
+
+
+def waiting_in_queue_order(
+    store: Store, campaigns: Iterable[str], first_page: int = PAGE
+) -> Iterator[Doc]:
+    """Waiting jobs of `campaigns` in submission order (priority, age, id), read in
+    batches that start at `first_page` and double up to `PAGE`.
+
+    Only these campaigns' queues are read (the site passes the campaigns it may run,
+    reconciler.site.decisions.eligible_campaigns), and merged on the order each is
+    sorted in, so the result is the one global queue order (decisions.queue_key for
+    well-formed documents) without reading any other campaign's jobs. The merge runs
+    over view rows; documents are read only for the rows the caller gets to."""
+    size = max(1, min(first_page, PAGE))
+    queues = [_campaign_queue(store, label, size) for label in sorted(set(campaigns))]
+    merged = heapq.merge(*queues, key=_queue_order)
+    while True:
+        ids = [row.id for row in itertools.islice(merged, size) if row.id is not None]
+        if not ids:
+            return
+        yield from (doc for doc in store.get_many(ids) if doc is not None)
+        size = min(PAGE, size * 2)

@@ -123,7 +123,7 @@ VIEWS: tuple[ViewSpec, ...] = (
     ),
     ViewSpec(
         "jobs_by_campaign", "job", array(f("campaign"), f("entry_key"), f("index")),
-        obj("status", "priority", "paused", "module", "run", "subrun", "pass"),
+        obj("status", "priority", "module", "run", "subrun", "pass"),
     ),
     ViewSpec(
         "jobs_by_campaign_module_status", "job",
@@ -136,9 +136,12 @@ VIEWS: tuple[ViewSpec, ...] = (
         doc="passes taken per (module, run), and the campaign entry holding each",
     ),
     ViewSpec(
-        "waiting_jobs", "job", array(neg("priority"), f("created_at"), DOC_ID), f("rat_version"),
-        conditions=(equals("status", "waiting"), falsy("paused")),
-        doc="queue order: highest priority first, then oldest",
+        "waiting_by_campaign", "job",
+        array(f("campaign"), neg("priority"), f("created_at"), DOC_ID), f("rat_version"),
+        conditions=(equals("status", "waiting"),),
+        doc="each campaign's queue: highest priority first, then oldest. Per campaign, so"
+        " that a site reads only the queues of the campaigns it may run (a paused"
+        " campaign's jobs are never read) and merges them (reconciler.site.jobs)",
     ),
     ViewSpec(
         "jobs_by_site_status", "job", array(f("site"), f("status")), f("backend_id"),

@@ -87,7 +87,6 @@ def applied(campaigns: Iterable[DesiredCampaign], status: str = "waiting") -> li
                     pass_=p,
                     status=status,
                     priority=want.entry.priority,
-                    paused=want.entry.paused,
                     events=want.events,
                 )
             )

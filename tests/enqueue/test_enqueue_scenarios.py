@@ -41,22 +41,24 @@ def setup(tmp_path: Path, new_store: StoreFactory) -> tuple[Repo, str]:
 
 def test_pause_then_resume(setup: tuple[Repo, str]) -> None:
     repo, url = setup
+    before = {j["_id"]: j["_rev"] for j in all_jobs(url, repo.root)}
     repo.write_campaign("c", campaign_yaml("c", [BI214 % 2500], state="paused"))
-    assert run_enqueue(repo, url).applied.updated == 3
-    assert {j["paused"] for j in all_jobs(url, repo.root)} == {True}
-    store = open_store(url, repo.root)
-    assert store.view("mcprod/waiting_jobs", reduce=False) == []
-    store.close()
+    paused = run_enqueue(repo, url)
+    assert (paused.applied.updated, paused.plan.is_empty) == (0, True)
+    # Pausing writes no job document: the campaign's declared state says it.
+    assert {j["_id"]: j["_rev"] for j in all_jobs(url, repo.root)} == before
+    assert not any("paused" in j for j in all_jobs(url, repo.root))
     status = _doc(url, repo, "campaign:c")
+    assert status["state"] == "paused"
     assert status["conditions"] == {
         "Ready": False, "Progressing": False, "Stalled": False, "Suspended": True
     }
     repo.write_campaign("c", campaign_yaml("c", [BI214 % 2500]))
-    assert run_enqueue(repo, url).applied.updated == 3
-    store = open_store(url, repo.root)
-    assert len(store.view("mcprod/waiting_jobs", reduce=False)) == 3
-    store.close()
-    assert _doc(url, repo, "campaign:c")["counts"] == {"waiting": 3}
+    assert run_enqueue(repo, url).applied.updated == 0
+    assert {j["_id"]: j["_rev"] for j in all_jobs(url, repo.root)} == before
+    status = _doc(url, repo, "campaign:c")
+    assert (status["state"], status["counts"]) == ("active", {"waiting": 3})
+    assert status["conditions"]["Suspended"] is False
 
 
 def test_priority_change_updates_in_place(setup: tuple[Repo, str]) -> None:
@@ -175,7 +177,7 @@ def test_a_changed_campaign_is_replanned_without_reading_the_others(
     store.close()
     repo.write_campaign("d", campaign_yaml("d", [BETA % 6000], state="paused"))
     paused = run_enqueue(repo, url)
-    assert (paused.unchanged, paused.campaigns, paused.applied.updated) == (1, 2, 2)
+    assert (paused.unchanged, paused.campaigns, paused.applied.updated) == (1, 2, 0)
     assert (paused.desired_jobs, paused.observed_jobs) == (5, 5)
     assert _doc(url, repo, "job:WaterBi214:r2:s0:p1")["priority"] == 1  # c was not re-planned
     assert run_enqueue(repo, url, force=True).applied.updated == 1

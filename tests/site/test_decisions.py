@@ -14,6 +14,7 @@ from reconciler.site.decisions import (
     StaleVerdict,
     attempts_run,
     backoff_seconds,
+    eligible_campaigns,
     heartbeat_is_stale,
     mark_completed,
     mark_failed,
@@ -79,7 +80,6 @@ def test_running_jobs_take_slots() -> None:
     ("the_site", "campaigns", "the_job", "reason"),
     [
         (site(), CAMPAIGNS, job(status="reserved"), "status is reserved"),
-        (site(), CAMPAIGNS, job(paused=True), "campaign paused"),
         (site(), {}, job(), "campaign water is not declared at this commit"),
         (site(), {"water": campaign(state="paused")}, job(), "campaign paused"),
         (site(), {"water": campaign(state="cancelled")}, job(), "campaign cancelled"),
@@ -99,6 +99,26 @@ def test_skip_reasons(
     selection = select_for_submission([the_job], the_site, campaigns, 0, NOW)
     assert selection.chosen == ()
     assert selection.skipped == {reason: 1}
+
+
+def test_an_old_paused_flag_does_not_hold_a_job_of_an_active_campaign() -> None:
+    """Earlier releases wrote `paused: true` on jobs; the campaign's state decides now."""
+    assert skip_reason(job(paused=True), site(), CAMPAIGNS, NOW) is None
+    paused = {"water": campaign(state="paused")}
+    assert skip_reason(job(paused=False), site(), paused, NOW) == "campaign paused"
+
+
+def test_eligible_campaigns_are_the_ones_this_site_may_run() -> None:
+    campaigns = {
+        "water": campaign(),
+        "held": campaign("held", state="paused"),
+        "gone": campaign("gone", state="cancelled"),
+        "elsewhere": campaign("elsewhere", sites=("liverpool",)),
+        "solar-1": campaign("solar-1"),
+    }
+    assert eligible_campaigns(site(), campaigns) == ["solar-1", "water"]
+    assert eligible_campaigns(site(accepts=("solar-*",)), campaigns) == ["solar-1"]
+    assert eligible_campaigns(site(enabled=False), campaigns) == []
 
 
 def test_accepts_globs_and_allow_list_let_jobs_through() -> None:

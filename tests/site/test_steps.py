@@ -59,7 +59,7 @@ def clock() -> Any:
 
 def submit_waiting(store: Store, backend: Backend, folder: Path, body: str = "exit 0") -> Any:
     chosen = select_for_submission(
-        list(waiting_in_queue_order(store)), site(), {"water": campaign()}, 0, NOW
+        list(waiting_in_queue_order(store, ["water"])), site(), {"water": campaign()}, 0, NOW
     ).chosen
     return submit_jobs(store, backend, chosen, site="here", prepare=preparer(folder, body),
                        clock=clock)
@@ -77,7 +77,7 @@ def test_submit_fills_the_site_and_records_backend_ids(
         assert job["backend_name"] == f"{job['_id']}.a1"
         assert backend.find_by_name(job["backend_name"]) == job["backend_id"]
         assert job["attempts"][0]["status"] == "submitted"
-    assert sorted(j["run"] for j in waiting_in_queue_order(store)) == [4, 5]
+    assert sorted(j["run"] for j in waiting_in_queue_order(store, ["water"])) == [4, 5]
 
 
 def test_a_reconciler_with_stale_documents_loses_every_race(
@@ -101,8 +101,8 @@ def test_a_submission_error_releases_the_reservation(store: Store, tmp_path: Pat
         spec.script.chmod(0o644)  # the local backend refuses it
         return spec
 
-    result = submit_jobs(store, backend, list(waiting_in_queue_order(store)), site="here",
-                         prepare=no_script, clock=clock)
+    waiting = list(waiting_in_queue_order(store, ["water"]))
+    result = submit_jobs(store, backend, waiting, site="here", prepare=no_script, clock=clock)
     assert (result.submitted, result.released) == (0, 2)
     job = store.get("job:WaterBi214:r1:s0:p1")
     assert job is not None and job["status"] == "waiting"

@@ -16,7 +16,10 @@ from tests.site.support import fresh_store, job_doc
 
 
 def planted() -> list[Doc]:
-    base: dict[str, Any] = {"priority": 1000, "created_at": "2020-01-01T00:00:00.000000Z"}
+    # In the queue of the campaign the site runs: a site reads only the queues of the
+    # campaigns it may run, so documents planted elsewhere are never even read.
+    base: dict[str, Any] = {"priority": 1000, "created_at": "2020-01-01T00:00:00.000000Z",
+                            "campaign": "quickstart-demo"}
     newline_id = "job:WaterBi214:r1:s0:p9\ntouch pwned"  # run in a job folder, if ever
     return [
         {**job_doc(1, **base), "_id": newline_id},

@@ -111,15 +111,16 @@ def test_documents_round_trip_unchanged(store: Store) -> None:
 
 def test_views_follow_updates(store: Store) -> None:
     job = store.create({"_id": "j", "type": "job", "status": "waiting", "module": "M",
-                        "priority": 1, "created_at": "t", "labels": ["a", "b"]}).doc
+                        "campaign": "c", "priority": 1, "created_at": "t",
+                        "labels": ["a", "b"]}).doc
     assert [r.key for r in store.view("mcprod/jobs_by_status_module", group_level=1)] == [
         ["waiting"]
     ]
-    assert [r.id for r in store.view("mcprod/waiting_jobs")] == ["j"]
+    assert [r.id for r in store.view("mcprod/waiting_by_campaign")] == ["j"]
     store.update({**job, "status": "running", "labels": ["b"]})
     assert [(r.key, r.value) for r in store.view("mcprod/jobs_by_status_module",
                                                  group_level=1)] == [(["running"], 1)]
-    assert store.view("mcprod/waiting_jobs") == []
+    assert store.view("mcprod/waiting_by_campaign") == []
     assert [r.key[0] for r in store.view("mcprod/exactly_by_label")] == ["b"]
 
 

@@ -36,7 +36,7 @@ def test_init_rewrites_a_design_document_that_differs(store_url: str, tmp_path: 
     store = open_store(store_url, tmp_path)
     design = store.get(DESIGN_ID)
     assert design is not None
-    stale = {**design, "views": {"waiting_jobs": design["views"]["waiting_jobs"]}}
+    stale = {**design, "views": {"jobs_by_campaign": design["views"]["jobs_by_campaign"]}}
     store.update(stale)
     assert _init(store_url)[1:] == ["_design/mcprod: updated"]
     current = store.get(DESIGN_ID)

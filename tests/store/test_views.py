@@ -56,35 +56,42 @@ def test_the_corpus_exercises_the_views(both_stores: tuple[Store, Store]) -> Non
     ]
 
 
-def test_queue_order_is_priority_then_age(store_url: str, tmp_path: Path) -> None:
+def test_queue_order_is_campaign_then_priority_then_age(
+    store_url: str, tmp_path: Path
+) -> None:
     store = open_store(store_url, tmp_path)
     ensure_design(store)
-    base = {"type": "job", "status": "waiting", "rat_version": "7.0.8"}
+    base = {"type": "job", "status": "waiting", "rat_version": "7.0.8", "campaign": "c"}
     store.bulk_create([
         {**base, "_id": "j-low-old", "priority": 1, "created_at": "2026-01-01"},
         {**base, "_id": "j-high-new", "priority": 9, "created_at": "2026-03-01"},
         {**base, "_id": "j-high-old", "priority": 9, "created_at": "2026-02-01"},
-        {**base, "_id": "j-paused", "priority": 99, "created_at": "2026-01-01", "paused": True},
+        # An earlier release's flag: the campaign's declared state decides, not the job.
+        {**base, "_id": "j-old-paused", "priority": 5, "created_at": "2026-01-01",
+         "paused": True},
+        {**base, "_id": "j-other", "priority": 99, "created_at": "2026-01-01", "campaign": "b"},
         {**base, "_id": "j-running", "priority": 99, "created_at": "2026-01-01",
          "status": "running"},
     ])
-    rows = store.view("mcprod/waiting_jobs")
-    assert [r.id for r in rows] == ["j-high-old", "j-high-new", "j-low-old"]
-    assert rows[0].key == [-9, "2026-02-01", "j-high-old"]
+    rows = store.view("mcprod/waiting_by_campaign", startkey=["c"], endkey=["c", {}])
+    assert [r.id for r in rows] == ["j-high-old", "j-high-new", "j-old-paused", "j-low-old"]
+    assert rows[0].key == ["c", -9, "2026-02-01", "j-high-old"]
     assert rows[0].value == "7.0.8"
+    assert [r.key[0] for r in store.view("mcprod/waiting_by_campaign")] == ["b", *"cccc"]
 
 
 def test_a_view_before_db_init_names_the_fix(store_url: str, tmp_path: Path) -> None:
     store = open_store(store_url, tmp_path)
     with pytest.raises(StoreError) as caught:
-        store.view("mcprod/waiting_jobs")
+        store.view("mcprod/waiting_by_campaign")
     assert str(caught.value) == (
-        f"{store.display_url}: view mcprod/waiting_jobs is not installed; run `mcprod db init`"
+        f"{store.display_url}: view mcprod/waiting_by_campaign is not installed;"
+        " run `mcprod db init`"
     )
     # The failed query left the store usable.
     assert store.create({"_id": "after"}).created
     assert ensure_design(store) == ["_design/mcprod: created"]
-    assert store.view("mcprod/waiting_jobs") == []
+    assert store.view("mcprod/waiting_by_campaign") == []
 
 
 def test_reduce_false_is_needed_for_rows_of_reduce_views(store_url: str, tmp_path: Path) -> None:
