@@ -155,9 +155,12 @@ class _Applier:
 
     # -- create ---------------------------------------------------------------------
 
-    def read_taken(self, module: str, creating: set[str]) -> tuple[_Taken, list[str]]:
+    def read_taken(
+        self, module: str, creating: set[tuple[str, str]]
+    ) -> tuple[_Taken, list[str]]:
         """Passes taken per run of a module (and which group holds each), and ids of
-        our campaigns' jobs the plan missed."""
+        the jobs of the entries being created that the plan missed (only those can
+        hold a slot we are about to create; the plan may not have read other entries)."""
         rows = self.store.view(BY_MODULE_RUN, startkey=[module], endkey=[module, {}],
                                reduce=False)
         taken = _Taken()
@@ -166,7 +169,7 @@ class _Applier:
             run, pass_ = int(row.key[1]), int(row.key[2])
             owner = row.value if isinstance(row.value, list) else [row.value, None]
             taken.add(run, pass_, (str(owner[0]), str(owner[1])))
-            if owner[0] in creating and row.id not in self.known_ids:
+            if (str(owner[0]), str(owner[1])) in creating and row.id not in self.known_ids:
                 unseen.append(str(row.id))
         return taken, unseen
 
@@ -337,7 +340,7 @@ def apply_plan(
     # Every module's passes are read before the first write: on CouchDB a view read
     # after a write re-indexes what was just written, so interleaving costs a lot.
     reads = {
-        module: applier.read_taken(module, {job.campaign for job in jobs})
+        module: applier.read_taken(module, {(job.campaign, job.entry.entry_key) for job in jobs})
         for module, jobs in sorted(by_module.items())
     }
     for module in sorted(by_module):

@@ -6,7 +6,9 @@ shape the site cycle writes too), `condition_reasons` ({name: text}),
 `desired_jobs`, `declared_entries` ({entry key: {module, jobs}}: what `mcprod status`
 tells orphans apart by), `last_applied_commit`, `applied_at`, `last_error` (None when the
 last enqueue succeeded), `applied_fingerprint` (what was fully applied, see
-reconciler.enqueue.step.fingerprints; None after a failed or refused apply).
+reconciler.enqueue.step.fingerprints; None after a failed or refused apply),
+`entry_fingerprints` ({entry key: fingerprint} of the entries fully applied, see
+reconciler.enqueue.step.entry_fingerprints; None when `applied_fingerprint` is).
 
 Conditions: Ready (every live job completed and nothing left to create), Progressing
 (active campaign with waiting or active jobs, or jobs still to create), Stalled
@@ -72,6 +74,7 @@ def write_campaign_status(
     commit: str | None,
     error: str | None,
     fingerprint: str | None = None,
+    entry_fingerprints: Mapping[str, str] | None = None,
     entries: Mapping[str, Mapping[str, Any]] | None = None,
     labels: Sequence[str] | None = None,
 ) -> Doc:
@@ -95,6 +98,10 @@ def write_campaign_status(
         fields["declared_entries"] = {key: dict(value) for key, value in sorted(entries.items())}
     # Only a complete, error-free apply records what was applied (see enqueue).
     fields["applied_fingerprint"] = fingerprint
+    fields["entry_fingerprints"] = (
+        dict(sorted(entry_fingerprints.items()))
+        if fingerprint is not None and entry_fingerprints is not None else None
+    )
     doc_id = campaign_status_id(label)
     for _ in range(CAS_ROUNDS):
         existing = store.get(doc_id)

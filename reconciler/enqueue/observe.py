@@ -6,20 +6,29 @@ documents themselves, only for the few jobs where they matter: the event count o
 waiting job that was the last one of its run when it was created (an `n_ev` change
 moves the remainder), and the backend id of a reserved job (decides whether it can
 still be cancelled).
+
+A campaign re-planned because some of its entries changed (per-entry fingerprints,
+reconciler.enqueue.step) has only those entries read, one `jobs_by_campaign` range
+[campaign, entry key] each, plus the entries no longer declared that still have live
+jobs (their orphans are reported as before); one grouped count over
+`jobs_by_campaign_entry_status` says which entries the store holds.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.enqueue.expand import DesiredCampaign
-from reconciler.enqueue.plan import ObservedJob
+from reconciler.enqueue.plan import DEAD_STATUSES, ObservedJob
 from reconciler.model import EventMode
 from reconciler.store.interface import Store, ViewRow
 
 BY_CAMPAIGN = "mcprod/jobs_by_campaign"
 COUNTS_BY_CAMPAIGN = "mcprod/jobs_by_campaign_module_status"
+COUNTS_BY_ENTRY = "mcprod/jobs_by_campaign_entry_status"
 READ_CHUNK = 1000
 
 
@@ -58,7 +67,7 @@ def _convert(row: ViewRow) -> ObservedJob:
 
 def campaign_jobs(store: Store, label: str) -> list[ObservedJob]:
     rows = store.view(BY_CAMPAIGN, startkey=[label], endkey=[label, {}], reduce=False)
-    return [job for job in map(_job_from_row, rows) if job is not None]
+    return _rows_to_jobs(rows)
 
 
 def _group(entry_key: str, run: int, mode: EventMode) -> tuple[str, int]:
@@ -128,13 +137,82 @@ def _with_documents(store: Store, jobs: list[ObservedJob], ids: set[str]) -> lis
     return result
 
 
+def _rows_to_jobs(rows: Iterable[ViewRow]) -> list[ObservedJob]:
+    return [job for job in map(_job_from_row, rows) if job is not None]
+
+
+def campaign_entry_counts(store: Store, label: str) -> list[tuple[Any, dict[str, int]]]:
+    """(entry key, status -> jobs) of each entry of one campaign the store holds, from one
+    grouped reduce query. Keys are as stored (a planted document's may be any JSON)."""
+    counts: dict[str, tuple[Any, dict[str, int]]] = {}
+    rows = store.view(COUNTS_BY_ENTRY, startkey=[label], endkey=[label, {}], reduce=True,
+                      group_level=4)
+    for row in rows:
+        _campaign, entry_key, _module, status = row.key
+        name = entry_key if isinstance(entry_key, str) else json.dumps(entry_key)
+        per = counts.setdefault(name, (entry_key, {}))[1]
+        per[str(status)] = per.get(str(status), 0) + int(row.value)
+    return list(counts.values())
+
+
+@dataclass(frozen=True)
+class Observation:
+    """The jobs read, and for each campaign of which only some entries were read, its
+    job counts per status over all its entries and its live jobs that were not read."""
+
+    jobs: list[ObservedJob]
+    counts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    live_unread: Mapping[str, int] = field(default_factory=dict)
+
+
+def _live(per_status: Mapping[str, int]) -> int:
+    return sum(n for status, n in per_status.items() if status not in DEAD_STATUSES)
+
+
+def _entries_jobs(
+    store: Store, desired: DesiredCampaign, fresh: frozenset[str]
+) -> tuple[list[ObservedJob], dict[str, int], int]:
+    """The jobs of the entries of `desired` that must be read: declared entries not in
+    `fresh` (applied as declared) and entries no longer declared that still have live
+    jobs (orphans, reported as in a whole-campaign read). Also the campaign's counts
+    per status and its live jobs left unread."""
+    label = desired.label
+    entries = campaign_entry_counts(store, label)
+    declared = {entry.entry_key for entry in desired.entries}
+    totals: dict[str, int] = {}
+    wanted: list[Any] = []
+    unread = 0
+    for key, per in entries:
+        for status, n in per.items():
+            totals[status] = totals.get(status, 0) + n
+        ours = isinstance(key, str)  # any other key is a planted document's
+        if not (ours and key in fresh) and ((ours and key in declared) or _live(per) > 0):
+            wanted.append(key)
+        else:
+            unread += _live(per)
+    if len(wanted) == len(entries):
+        return campaign_jobs(store, label), totals, unread
+    jobs: list[ObservedJob] = []
+    for key in wanted:
+        rows = store.view(BY_CAMPAIGN, startkey=[label, key], endkey=[label, key, {}],
+                          reduce=False)
+        jobs.extend(_rows_to_jobs(rows))
+    return jobs, totals, unread
+
+
 def observe(
-    store: Store, desired: Iterable[DesiredCampaign], *, only_desired: bool = False
-) -> list[ObservedJob]:
+    store: Store,
+    desired: Iterable[DesiredCampaign],
+    *,
+    only_desired: bool = False,
+    fresh: Mapping[str, frozenset[str]] | None = None,
+) -> Observation:
     """Every job of every campaign in the store, declared or not; with `only_desired`,
     the jobs of the desired campaigns only (a re-plan of the campaigns that changed:
-    the others' jobs are not read)."""
+    the others' jobs are not read). `fresh` names, per campaign, the entries already
+    applied as declared: their jobs are not read (see `_entries_jobs`)."""
     desired = list(desired)
+    fresh = fresh or {}
     counted = {
         entry.entry_key: entry.event_mode
         for campaign in desired
@@ -146,8 +224,17 @@ def observe(
         labels = sorted({campaign.label for campaign in desired})
     else:
         labels = sorted(set(labels_in_store(store)))
+    by_label = {campaign.label: campaign for campaign in desired}
     observed: list[ObservedJob] = []
+    counts: dict[str, dict[str, int]] = {}
+    live_unread: dict[str, int] = {}
     for label in labels:
-        jobs = campaign_jobs(store, label)
+        campaign = by_label.get(label)
+        if campaign is not None and fresh.get(label):
+            jobs, counts[label], live_unread[label] = _entries_jobs(
+                store, campaign, fresh[label]
+            )
+        else:
+            jobs = campaign_jobs(store, label)
         observed.extend(_with_documents(store, jobs, _needs_document(jobs, counted, desired_last)))
-    return observed
+    return Observation(observed, counts, live_unread)

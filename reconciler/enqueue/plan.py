@@ -216,11 +216,15 @@ def plan(
     *,
     prune: bool = False,
     max_cancel: int = DEFAULT_MAX_CANCEL,
+    live_unread: Mapping[str, int] | None = None,
 ) -> Plan:
     """The actions that make the store match the declared campaigns.
 
+    `live_unread`: per campaign, its live jobs that were not observed (entries already
+    applied as declared, see reconciler.enqueue.observe); the prune guard counts them.
     The result does not depend on the order of `desired` campaigns or `observed` jobs.
     """
+    unread = live_unread or {}
     by_campaign: dict[str, list[ObservedJob]] = defaultdict(list)
     for job in observed:
         by_campaign[job.campaign].append(job)
@@ -240,7 +244,7 @@ def plan(
         orphans += c_orphans
         if prune and c_prunable:
             prunable += c_prunable
-            live = sum(1 for job in jobs if job.live)
+            live = sum(1 for job in jobs if job.live) + unread.get(campaign.label, 0)
             live_after[campaign.label] = live - len(c_prunable) + len(c_creates)
     for label in sorted(set(by_campaign) - declared):
         for job in sorted(by_campaign[label], key=lambda j: j.id):

@@ -52,6 +52,10 @@ class PlanContext:
     plan: Plan
     observed_counts: Mapping[str, Mapping[str, int]]  # campaign -> status -> jobs
     cancel_from: Mapping[str, str]  # job id -> status when observed, for each cancel
+    # campaign -> entry key -> fingerprint (see entry_fingerprints); empty for `plan`
+    entry_fingerprints: Mapping[str, Mapping[str, str]] = dataclasses.field(
+        default_factory=dict
+    )
 
 
 @dataclass(frozen=True)
@@ -141,10 +145,15 @@ def compute_plan(
     catalogues: Mapping[str, ChosenCatalogue] | None = None,
     read_only: bool = False,
     only_declared: bool = False,
+    applied_entries: Mapping[str, Mapping[str, str]] | None = None,
 ) -> PlanContext:
     """`read_only` (mcprod plan): design documents are installed only when missing, so
     a plan against a production database with read-only credentials works.
-    `only_declared`: read the jobs of `repo`'s campaigns only (no orphan campaigns)."""
+    `only_declared`: read the jobs of `repo`'s campaigns only (no orphan campaigns).
+    `applied_entries` (enqueue): per campaign, the entry fingerprints fully applied
+    before; the entries whose fingerprint is unchanged are neither read nor planned
+    (they need no action: nothing but a declaration change calls for one), and the
+    context carries every entry's fingerprint to record. None plans everything."""
     if not (read_only and store.get(design_document()["_id"]) is not None):
         ensure_design(store)
     if catalogues is None:
@@ -154,10 +163,27 @@ def compute_plan(
         {version: chosen.catalogue for version, chosen in catalogues.items()},
         repo.commit,
     )
-    observed = observe(store, desired, only_desired=only_declared)
-    result = plan(desired, observed, prune=prune, max_cancel=max_cancel)
-    counts: dict[str, dict[str, int]] = {}
+    prints: dict[str, dict[str, str]] = {}
+    fresh: dict[str, frozenset[str]] = {}
+    if applied_entries is not None:
+        for campaign in desired:
+            content_hash = catalogues[campaign.rat_version].catalogue.content_hash
+            prints[campaign.label] = entry_fingerprints(campaign, content_hash, prune)
+            before = applied_entries.get(campaign.label) or {}
+            fresh[campaign.label] = frozenset(
+                key for key, value in prints[campaign.label].items() if before.get(key) == value
+            )
+    observation = observe(store, desired, only_desired=only_declared, fresh=fresh)
+    observed = observation.jobs
+    to_plan = [_without_entries(campaign, fresh.get(campaign.label)) for campaign in desired]
+    result = plan(to_plan, observed, prune=prune, max_cancel=max_cancel,
+                  live_unread=observation.live_unread)
+    counts: dict[str, dict[str, int]] = {
+        label: dict(per) for label, per in observation.counts.items()
+    }
     for job in observed:
+        if job.campaign in observation.counts:
+            continue  # counted over all its entries, read or not
         per = counts.setdefault(job.campaign, {})
         per[job.status] = per.get(job.status, 0) + 1
     cancelled = {cancel.job_id for cancel in result.cancels}
@@ -165,11 +191,23 @@ def compute_plan(
         repo=repo,
         catalogues=catalogues,
         desired=tuple(desired),
-        observed_jobs=len(observed),
+        observed_jobs=sum(sum(per.values()) for per in counts.values()),
         observed_ids=frozenset(job.id for job in observed),
         plan=result,
         observed_counts=counts,
         cancel_from={job.id: job.status for job in observed if job.id in cancelled},
+        entry_fingerprints=prints,
+    )
+
+
+def _without_entries(campaign: DesiredCampaign, keys: frozenset[str] | None) -> DesiredCampaign:
+    """The campaign as the plan sees it when the entries `keys` are not re-planned."""
+    if not keys:
+        return campaign
+    return dataclasses.replace(
+        campaign,
+        entries=tuple(entry for entry in campaign.entries if entry.entry_key not in keys),
+        jobs=tuple(job for job in campaign.jobs if job.entry.entry_key not in keys),
     )
 
 
@@ -207,16 +245,61 @@ def fingerprints(
     return result
 
 
-def _applied_statuses(store: Store, wanted: Mapping[str, str]) -> dict[str, Doc]:
-    """The status documents of the campaigns fully applied with these fingerprints."""
-    labels = sorted(wanted)
+# EntrySpec fields an entry's fingerprint leaves out: where it is declared (moving a
+# line changes no job), the commit (stamped on new jobs only), the extra labels
+# (reconciler.enqueue.labels brings them in line, from the campaign fingerprint).
+_NOT_IN_ENTRY_FINGERPRINT = frozenset({"position", "source", "commit", "labels"})
+
+
+def entry_fingerprints(
+    campaign: DesiredCampaign, catalogue_hash: str, prune: bool
+) -> dict[str, str]:
+    """Per entry key, a hash of everything that decides the entry's jobs and their
+    mutable fields: its expansion (every job's run, index and events), its spec
+    (physics, priority, macro, outputs), whether the campaign is cancelled, the
+    planner version, the catalogue and --prune. Pausing or resuming changes none."""
+    shapes: dict[str, list[tuple[int, int, int | None]]] = {}
+    for job in campaign.jobs:
+        shapes.setdefault(job.entry.entry_key, []).append((job.run, job.index, job.events))
+    result = {}
+    for entry in campaign.entries:
+        spec = [
+            (name.name, getattr(entry, name.name))
+            for name in dataclasses.fields(entry)
+            if name.name not in _NOT_IN_ENTRY_FINGERPRINT
+        ]
+        text = repr((
+            PLANNER_VERSION, catalogue_hash, prune, campaign.state == "cancelled", spec,
+            shapes.get(entry.entry_key, []),
+        ))
+        result[entry.entry_key] = hashlib.sha256(text.encode()).hexdigest()
+    return result
+
+
+def _statuses(store: Store, labels: Sequence[str]) -> dict[str, Doc]:
     docs = store.get_many([campaign_status_id(label) for label in labels])
+    return {label: doc for label, doc in zip(labels, docs, strict=True) if doc is not None}
+
+
+def _fully_applied(statuses: Mapping[str, Doc], wanted: Mapping[str, str]) -> dict[str, Doc]:
+    """The status documents of the campaigns fully applied with these fingerprints."""
     return {
         label: doc
-        for label, doc in zip(labels, docs, strict=True)
-        if doc is not None and doc.get("last_error") is None
-        and doc.get("applied_fingerprint") == wanted[label]
+        for label, doc in statuses.items()
+        if doc.get("last_error") is None and doc.get("applied_fingerprint") == wanted.get(label)
     }
+
+
+def _applied_entries(statuses: Mapping[str, Doc]) -> dict[str, dict[str, str]]:
+    """Per campaign, the entry fingerprints its last complete apply recorded."""
+    result: dict[str, dict[str, str]] = {}
+    for label, doc in statuses.items():
+        recorded = doc.get("entry_fingerprints")
+        if doc.get("last_error") is None and isinstance(recorded, dict):
+            result[label] = {
+                str(key): value for key, value in recorded.items() if isinstance(value, str)
+            }
+    return result
 
 
 def write_statuses(
@@ -246,6 +329,7 @@ def write_statuses(
                 fingerprint.get(campaign.label)
                 if applied is not None and error is None else None
             ),
+            entry_fingerprints=context.entry_fingerprints.get(campaign.label),
             entries=declared_entries(campaign),
             labels=campaign.labels or (campaign.label,),
         )
@@ -277,21 +361,28 @@ def enqueue(
     When every campaign's status document says it was fully applied with the same
     fingerprint (same declaration, catalogue and --prune), nothing is read or written
     (`up_to_date`); when some do, only the others are planned and only their jobs are
-    read (pausing one campaign does not read the other campaigns' jobs). `force=True`
-    plans everything, orphan campaigns included. Job status changes made by sites or
-    operators never call for an enqueue action, so the shortcut misses nothing."""
+    read (pausing one campaign does not read the other campaigns' jobs). Within a
+    campaign that changed, only the entries whose fingerprint changed are read and
+    planned (entry_fingerprints: pausing reads none of its jobs, changing one entry's
+    priority reads that entry's), plus entries no longer declared that still have live
+    jobs (orphans). `force=True` plans everything, orphan campaigns included. Job status
+    changes made by sites or operators never call for an enqueue action, so the
+    shortcut misses nothing."""
     catalogues = choose_catalogues(repo, rat_roots or {}, store.get)
     wanted = fingerprints(repo, catalogues, prune)
     applied_before: dict[str, Doc] = {}
+    applied_entries: dict[str, dict[str, str]] = {}
     if not force and not dry_run and wanted:
-        applied_before = _applied_statuses(store, wanted)
+        statuses = _statuses(store, sorted(wanted))
+        applied_before = _fully_applied(statuses, wanted)
+        applied_entries = _applied_entries(statuses)
         if len(applied_before) == len(wanted):
-            statuses = list(applied_before.values())
+            done = list(applied_before.values())
             return EnqueueResult(
                 commit=repo.commit,
-                campaigns=len(statuses),
-                desired_jobs=sum(int(doc.get("desired_jobs") or 0) for doc in statuses),
-                observed_jobs=sum(sum((doc.get("counts") or {}).values()) for doc in statuses),
+                campaigns=len(done),
+                desired_jobs=sum(int(doc.get("desired_jobs") or 0) for doc in done),
+                observed_jobs=sum(sum((doc.get("counts") or {}).values()) for doc in done),
                 to_create=0, to_update=0, to_cancel=0, orphans=0, withheld=0, refusal=None,
                 dry_run=False, applied=ApplyResult(), plan=Plan(), up_to_date=True,
             )
@@ -301,7 +392,8 @@ def enqueue(
         repo = dataclasses.replace(repo, campaigns=changed)
     context = compute_plan(store, repo, rat_roots=rat_roots, prune=prune, max_cancel=max_cancel,
                            catalogues=catalogues, read_only=dry_run,
-                           only_declared=bool(applied_before))
+                           only_declared=bool(applied_before),
+                           applied_entries=applied_entries)
     the_plan = context.plan
     applied = ApplyResult()
     if not dry_run:
