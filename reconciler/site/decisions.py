@@ -75,7 +75,8 @@ def eligible_campaigns(site: Site, campaigns: Mapping[str, Campaign]) -> list[st
 
 
 def queue_key(job: Mapping[str, Any]) -> tuple[int, str, str]:
-    """Priority (larger first), then age (older first), then id: the waiting_jobs view order."""
+    """Priority (larger first), then age (older first), then id: the order of each
+    campaign's queue in the waiting_by_campaign view, and of their merge."""
     return (-int(job.get("priority") or 0), str(job.get("created_at") or ""), str(job["_id"]))
 
 
