@@ -15,7 +15,6 @@ each job's `attempts` history.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import fnmatch
 import getpass
@@ -28,7 +27,7 @@ from typing import Any, Literal
 
 from reconciler.documents import Doc, iso, natural_key
 from reconciler.errors import McprodError
-from reconciler.store.cas import bulk_cas, read_docs
+from reconciler.store.cas import PAGE, bulk_cas, read_docs
 from reconciler.store.interface import Store
 
 Action = Literal["retry", "cancel"]
@@ -130,8 +129,22 @@ def _history(doc: Doc, action: str, now: dt.datetime, who: str, before: str) -> 
     )
 
 
+def _copy_for_change(job: Mapping[str, Any]) -> Doc:
+    """A copy the transforms may change without touching `job`: they only append to
+    `operator_actions`, set top-level fields and change the last attempt, so only
+    those are copied (a deep copy of a whole document cost more than writing it)."""
+    doc = dict(job)
+    actions = doc.get("operator_actions")
+    if isinstance(actions, list):
+        doc["operator_actions"] = list(actions)
+    attempts = doc.get("attempts")
+    if isinstance(attempts, list):
+        doc["attempts"] = [dict(a) if isinstance(a, dict) else a for a in attempts]
+    return doc
+
+
 def retried(job: Mapping[str, Any], now: dt.datetime, who: str) -> Doc:
-    doc = copy.deepcopy(dict(job))
+    doc = _copy_for_change(job)
     _history(doc, "retry", now, who, str(job.get("status")))
     doc.update(
         status="waiting",
@@ -148,7 +161,7 @@ def retried(job: Mapping[str, Any], now: dt.datetime, who: str) -> Doc:
 
 
 def cancelled(job: Mapping[str, Any], now: dt.datetime, who: str) -> Doc:
-    doc = copy.deepcopy(dict(job))
+    doc = _copy_for_change(job)
     before = str(job.get("status"))
     _history(doc, "cancel", now, who, before)
     doc.update(status="cancelled", reason=f"cancelled by operator {who}", updated_at=iso(now))
@@ -160,11 +173,16 @@ def cancelled(job: Mapping[str, Any], now: dt.datetime, who: str) -> Doc:
 TRANSFORMS = {"retry": retried, "cancel": cancelled}
 
 
+# What a plan keeps of each selected job: enough to show it and to write it only if it
+# has not changed since (its revision), not the whole document: a plan may hold 100,000.
+_KEPT = ("_id", "_rev", "status", "module", "run", "subrun")
+
+
 @dataclass(frozen=True)
 class OperatorPlan:
     action: Action
     selector: Selector
-    jobs: tuple[Doc, ...]  # the selected documents as read
+    jobs: tuple[Doc, ...]  # the selected jobs as read: the _KEPT fields
 
     def counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -231,11 +249,14 @@ def candidate_ids(store: Store, selector: Selector) -> list[str]:
 
 def plan_action(store: Store, action: Action, selector: Selector) -> OperatorPlan:
     selector = check_selector(action, selector)
-    docs = read_docs(store, candidate_ids(store, selector))
-    chosen = tuple(
-        sorted((d for d in docs if matches(d, selector)), key=lambda d: natural_key(d["_id"]))
-    )
-    return OperatorPlan(action, selector, chosen)
+    ids = candidate_ids(store, selector)
+    chosen: list[Doc] = []
+    for start in range(0, len(ids), PAGE):  # a page at a time: memory stays flat
+        for doc in read_docs(store, ids[start : start + PAGE]):
+            if matches(doc, selector):
+                chosen.append({name: doc.get(name) for name in _KEPT})
+    chosen.sort(key=lambda d: natural_key(str(d["_id"])))
+    return OperatorPlan(action, selector, tuple(chosen))
 
 
 def operator_name() -> str:
@@ -259,10 +280,23 @@ def apply_plan(
     who: str,
     progress: Callable[[int, int], None] | None = None,
 ) -> Applied:
-    """Write the change by compare-and-set; a job changed since it was read is skipped."""
+    """Write the change by compare-and-set, a page at a time (each page re-read: the plan
+    keeps only ids and revisions); a job changed since the plan read it is skipped."""
     transform = TRANSFORMS[plan.action]
-    written, lost = bulk_cas(store, [transform(job, now, who) for job in plan.jobs], progress)
-    changed = tuple(str(doc["_id"]) for doc in written)
+    changed: list[str] = []
+    lost: list[str] = []
+    for start in range(0, len(plan.jobs), PAGE):
+        page = plan.jobs[start : start + PAGE]
+        planned = {str(job["_id"]): job["_rev"] for job in page}
+        fresh = read_docs(store, list(planned))
+        current = [doc for doc in fresh if doc.get("_rev") == planned[str(doc["_id"])]]
+        unchanged = {str(doc["_id"]) for doc in current}
+        lost.extend(job_id for job_id in planned if job_id not in unchanged)
+        written, conflicts = bulk_cas(store, [transform(doc, now, who) for doc in current])
+        changed.extend(str(doc["_id"]) for doc in written)
+        lost.extend(conflicts)
+        if progress is not None:
+            progress(start + len(page), len(plan.jobs))
     log_id = f"oplog:{iso(now)}:{uuid.uuid4().hex[:8]}"
     store.create(
         {
@@ -276,4 +310,4 @@ def apply_plan(
             "skipped": list(lost),
         }
     )
-    return Applied(changed, tuple(lost), log_id)
+    return Applied(tuple(changed), tuple(lost), log_id)

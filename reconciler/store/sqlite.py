@@ -324,8 +324,20 @@ class SqliteStore:
             return self._get(cur, doc_id)
 
     def get_many(self, doc_ids: Sequence[str]) -> list[Doc | None]:
-        with self._read() as cur:
-            return [self._get(cur, doc_id) for doc_id in doc_ids]
+        stored: dict[str, tuple[str, str]] = {}
+        wanted = list(dict.fromkeys(doc_ids))
+        with self._read() as cur:  # one snapshot, a few hundred ids per query
+            for start in range(0, len(wanted), _IDS_PER_QUERY):
+                chunk = wanted[start : start + _IDS_PER_QUERY]
+                marks = ",".join("?" * len(chunk))
+                sql = f"SELECT id, rev, body FROM docs WHERE id IN ({marks})"
+                for doc_id, rev, body in cur.execute(sql, chunk):
+                    stored[doc_id] = (rev, body)
+        return [
+            {"_id": doc_id, "_rev": stored[doc_id][0], **json.loads(stored[doc_id][1])}
+            if doc_id in stored else None
+            for doc_id in doc_ids
+        ]
 
     def create(self, doc: Doc) -> CreateResult:
         with self._write() as cur:
