@@ -81,6 +81,23 @@ STATUS_SPELLINGS = {"canceled": "cancelled"}
 """Other spellings people type for a status; accepted on the command line with a hint."""
 
 
+def copy_for_change(job: Any) -> Doc:
+    """A copy of a job document that a transition may change without touching `job`.
+
+    Transitions set top-level fields, append to `attempts` and `operator_actions` and
+    update the last attempt's fields; only those containers are copied (a deep copy of
+    the whole document cost more than writing it). Anything else is shared, so a
+    transition must never change a nested value in place."""
+    doc: Doc = dict(job)
+    attempts = doc.get("attempts")
+    if isinstance(attempts, list):
+        doc["attempts"] = [dict(a) if isinstance(a, dict) else a for a in attempts]
+    actions = doc.get("operator_actions")
+    if isinstance(actions, list):
+        doc["operator_actions"] = list(actions)
+    return doc
+
+
 def canonical_status(value: str) -> str:
     """The one spelling mcprod uses for a status typed by a person (`canceled` -> `cancelled`)."""
     return STATUS_SPELLINGS.get(value, value)

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from reconciler.documents import Doc, iso, natural_key
+from reconciler.documents import Doc, copy_for_change, iso, natural_key
 from reconciler.errors import McprodError
 from reconciler.store.cas import PAGE, bulk_cas, read_docs
 from reconciler.store.interface import Store
@@ -129,22 +129,8 @@ def _history(doc: Doc, action: str, now: dt.datetime, who: str, before: str) -> 
     )
 
 
-def _copy_for_change(job: Mapping[str, Any]) -> Doc:
-    """A copy the transforms may change without touching `job`: they only append to
-    `operator_actions`, set top-level fields and change the last attempt, so only
-    those are copied (a deep copy of a whole document cost more than writing it)."""
-    doc = dict(job)
-    actions = doc.get("operator_actions")
-    if isinstance(actions, list):
-        doc["operator_actions"] = list(actions)
-    attempts = doc.get("attempts")
-    if isinstance(attempts, list):
-        doc["attempts"] = [dict(a) if isinstance(a, dict) else a for a in attempts]
-    return doc
-
-
 def retried(job: Mapping[str, Any], now: dt.datetime, who: str) -> Doc:
-    doc = _copy_for_change(job)
+    doc = copy_for_change(job)
     _history(doc, "retry", now, who, str(job.get("status")))
     doc.update(
         status="waiting",
@@ -161,7 +147,7 @@ def retried(job: Mapping[str, Any], now: dt.datetime, who: str) -> Doc:
 
 
 def cancelled(job: Mapping[str, Any], now: dt.datetime, who: str) -> Doc:
-    doc = _copy_for_change(job)
+    doc = copy_for_change(job)
     before = str(job.get("status"))
     _history(doc, "cancel", now, who, before)
     doc.update(status="cancelled", reason=f"cancelled by operator {who}", updated_at=iso(now))

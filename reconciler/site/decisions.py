@@ -13,14 +13,13 @@ before it ran (crash recovery, stale site) is kept in `attempts` with status
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.documents import Doc, backend_name, iso, parse_iso
+from reconciler.documents import Doc, backend_name, copy_for_change, iso, parse_iso
 from reconciler.model import Campaign, Site
 
 DEFAULT_BACKOFF_S = 300.0
@@ -128,7 +127,7 @@ def reserve(
     """Waiting -> reserved by `site` for attempt n+1 (written by compare-and-set).
     `where` ({"host", "work_dir"}) is recorded on the attempt: its script, logs and
     return card live there, whichever reconciler of the site looks at it later."""
-    doc = copy.deepcopy(dict(job))
+    doc = copy_for_change(job)
     n = int(doc.get("attempt") or 0) + 1
     name = backend_name(str(doc["_id"]), n)
     stamp = iso(now)
@@ -173,7 +172,7 @@ def recorded_work_dir(job: Mapping[str, Any]) -> str | None:
 
 
 def mark_submitted(job: Mapping[str, Any], backend_id: str, now: dt.datetime) -> Doc:
-    doc = copy.deepcopy(dict(job))
+    doc = copy_for_change(job)
     stamp = iso(now)
     doc.update(status="submitted", backend_id=backend_id, updated_at=stamp)
     attempt = _current_attempt(doc)
@@ -183,7 +182,7 @@ def mark_submitted(job: Mapping[str, Any], backend_id: str, now: dt.datetime) ->
 
 
 def mark_running(job: Mapping[str, Any], now: dt.datetime) -> Doc:
-    doc = copy.deepcopy(dict(job))
+    doc = copy_for_change(job)
     doc.update(status="running", updated_at=iso(now))
     _current_attempt(doc)["status"] = "running"
     return doc
@@ -191,7 +190,7 @@ def mark_running(job: Mapping[str, Any], now: dt.datetime) -> Doc:
 
 def release(job: Mapping[str, Any], reason: str, now: dt.datetime) -> Doc:
     """Back to waiting without having run: the attempt is kept as `released`."""
-    doc = copy.deepcopy(dict(job))
+    doc = copy_for_change(job)
     stamp = iso(now)
     doc.update(
         status="waiting", site=None, backend_id=None, reason=reason, updated_at=stamp
@@ -209,7 +208,7 @@ def mark_failed(
     exit_code: int | None = None,
     produced_output: bool = True,
 ) -> Doc:
-    doc = copy.deepcopy(dict(job))
+    doc = copy_for_change(job)
     stamp = iso(now)
     doc.update(status="failed", reason=reason, updated_at=stamp)
     _current_attempt(doc).update(
@@ -225,7 +224,7 @@ def mark_failed(
 def mark_completed(
     job: Mapping[str, Any], now: dt.datetime, *, exit_code: int | None = 0
 ) -> Doc:
-    doc = copy.deepcopy(dict(job))
+    doc = copy_for_change(job)
     stamp = iso(now)
     doc.update(status="completed", reason=None, updated_at=stamp)
     _current_attempt(doc).update(
@@ -288,7 +287,7 @@ def retry_decision(
 
 def requeue(job: Mapping[str, Any], decision: RetryDecision, now: dt.datetime) -> Doc:
     """Failed -> waiting for another attempt after the back-off."""
-    doc = copy.deepcopy(dict(job))
+    doc = copy_for_change(job)
     doc.update(
         status="waiting",
         site=None,
@@ -301,7 +300,7 @@ def requeue(job: Mapping[str, Any], decision: RetryDecision, now: dt.datetime) -
 
 def cancel_done(job: Mapping[str, Any], now: dt.datetime, outcome: str) -> Doc:
     """An operator's cancel reached the batch system (or there was nothing to stop)."""
-    doc = copy.deepcopy(dict(job))
+    doc = copy_for_change(job)
     _current_attempt(doc).update(status="cancelled", finished_at=iso(now), reason=outcome)
     doc["updated_at"] = iso(now)
     return doc

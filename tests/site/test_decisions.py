@@ -249,3 +249,35 @@ def test_work_dir_choice() -> None:
     absolute = site(backend=BackendConfig("slurm", {"work_dir": "/scratch/mc"}))
     assert site_work_dir(absolute, repo, None) == Path("/scratch/mc")
     assert site_work_dir(absolute, repo, Path("/tmp/w")) == Path("/tmp/w")
+
+
+def test_no_transition_changes_the_document_it_was_given() -> None:
+    """Transitions copy only the containers they change (documents.copy_for_change);
+    the document passed in, nested attempts included, must come out as it went in."""
+    import copy
+
+    from reconciler.operator import cancelled, retried
+    from reconciler.site.decisions import cancel_done
+
+    job: dict[str, Any] = {
+        "_id": "job:M:r1:s0:p0", "type": "job", "status": "running", "site": "cedar",
+        "attempt": 1, "template": {"RUNNUMBER": 1, "nested": [1, {"x": 2}]},
+        "attempts": [{"n": 1, "site": "cedar", "status": "running", "files": [{"a": 1}]}],
+        "operator_actions": [{"action": "retry"}],
+    }
+    before = copy.deepcopy(job)
+    decision = RetryDecision(True, "retry", "2026-01-01T12:05:00.000000Z")
+    outputs = [
+        reserve(job, "cedar", NOW, {"host": "h", "work_dir": "/w"}),
+        mark_submitted(job, "7", NOW),
+        mark_running(job, NOW),
+        release(job, "why", NOW),
+        mark_failed(job, "why", NOW, exit_code=3),
+        mark_completed(job, NOW),
+        requeue(job, decision, NOW),
+        cancel_done(job, NOW, "stopped"),
+        cancelled(job, NOW, "someone"),
+        retried(job, NOW, "someone"),
+    ]
+    assert job == before
+    assert all(out != before for out in outputs)
