@@ -115,3 +115,27 @@ def write_campaign_status(
         except Conflict:
             continue
     raise Conflict(doc_id)
+
+
+def restate_campaign(store: Store, label: str, state: str) -> Doc:
+    """Record a declared state that changed nothing else (paused <-> active): no job
+    changes, so only the status document's state and conditions are rewritten, from
+    the counts it holds (a fully applied campaign has no jobs still to create)."""
+    doc_id = campaign_status_id(label)
+    for _ in range(CAS_ROUNDS):
+        existing = store.get(doc_id)
+        if existing is None:
+            raise Conflict(doc_id)
+        recorded = existing.get("counts")
+        counts = {
+            str(status): n for status, n in (recorded.items() if isinstance(recorded, dict)
+                                              else ()) if isinstance(n, int)
+        }
+        error = existing.get("last_error")
+        flags, reasons = conditions(counts, state, 0, error if isinstance(error, str) else None)
+        try:
+            return store.update({**existing, "state": state, "conditions": flags,
+                                 "condition_reasons": reasons})
+        except Conflict:
+            continue
+    raise Conflict(doc_id)

@@ -19,7 +19,11 @@ from reconciler.catalogue.generate import release_catalogues
 from reconciler.config.load import git_state, require_valid, validate_repository
 from reconciler.documents import Doc, campaign_status_id
 from reconciler.enqueue.apply import ApplyResult, Progress, apply_plan
-from reconciler.enqueue.campaign_status import counts_by_campaign, write_campaign_status
+from reconciler.enqueue.campaign_status import (
+    counts_by_campaign,
+    restate_campaign,
+    write_campaign_status,
+)
 from reconciler.enqueue.catalogues import ChosenCatalogue, choose_catalogues
 from reconciler.enqueue.expand import DesiredCampaign, expand_all
 from reconciler.enqueue.labels import relabel
@@ -236,11 +240,15 @@ def fingerprints(
     repo: DeclaredRepo, catalogues: Mapping[str, ChosenCatalogue], prune: bool
 ) -> dict[str, str]:
     """Per campaign, a hash of everything its desired jobs depend on: the declared
-    record (entries with resolved run lists, priority, state), its catalogue, --prune."""
+    record (entries with resolved run lists, priority, state), its catalogue, --prune.
+    Paused hashes as active: pausing changes no job (the site cycle reads the declared
+    state), so it re-plans nothing; `restate_campaign` records the new state."""
     result = {}
     for label, campaign in sorted(repo.campaigns.items()):
         chosen = catalogues[campaign.rat_version].catalogue
-        text = repr((PLANNER_VERSION, campaign, chosen.content_hash, prune))
+        planned = dataclasses.replace(campaign, state="active") if (
+            campaign.state == "paused") else campaign
+        text = repr((PLANNER_VERSION, planned, chosen.content_hash, prune))
         result[label] = hashlib.sha256(text.encode()).hexdigest()
     return result
 
@@ -376,6 +384,10 @@ def enqueue(
         statuses = _statuses(store, sorted(wanted))
         applied_before = _fully_applied(statuses, wanted)
         applied_entries = _applied_entries(statuses)
+        for label, doc in applied_before.items():
+            if doc.get("state") != repo.campaigns[label].state:  # paused <-> active
+                applied_before[label] = restate_campaign(store, label,
+                                                         repo.campaigns[label].state)
         if len(applied_before) == len(wanted):
             done = list(applied_before.values())
             return EnqueueResult(

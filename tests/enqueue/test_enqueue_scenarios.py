@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.documents import campaign_status_id
 from reconciler.store.open import open_store
 from tests.enqueue.repo import (
     Repo,
@@ -175,9 +176,15 @@ def test_a_changed_campaign_is_replanned_without_reading_the_others(
     assert doc is not None
     store.update({**doc, "priority": 1})
     store.close()
-    repo.write_campaign("d", campaign_yaml("d", [BETA % 6000], state="paused"))
-    paused = run_enqueue(repo, url)
-    assert (paused.unchanged, paused.campaigns, paused.applied.updated) == (1, 2, 0)
-    assert (paused.desired_jobs, paused.observed_jobs) == (5, 5)
+    repo.write_campaign("d", campaign_yaml("d", [BETA % 6000], priority=7))
+    changed = run_enqueue(repo, url)
+    assert (changed.unchanged, changed.campaigns, changed.applied.updated) == (1, 2, 2)
+    assert (changed.desired_jobs, changed.observed_jobs) == (5, 5)
     assert _doc(url, repo, "job:WaterBi214:r2:s0:p1")["priority"] == 1  # c was not re-planned
+    # Pausing changes no job: nothing is planned, the status document records the state.
+    repo.write_campaign("d", campaign_yaml("d", [BETA % 6000], priority=7, state="paused"))
+    paused = run_enqueue(repo, url)
+    assert paused.up_to_date and paused.applied.updated == 0
+    assert _doc(url, repo, campaign_status_id("d"))["state"] == "paused"
+    assert _doc(url, repo, campaign_status_id("d"))["conditions"]["Suspended"] is True
     assert run_enqueue(repo, url, force=True).applied.updated == 1

@@ -110,7 +110,7 @@ def test_pausing_reads_and_writes_no_job(setup: tuple[Repo, str]) -> None:
     store.close()
     repo.write_campaign("c", campaign_yaml("c", [BI214 % 2500, _beta(), SOLAR], state="paused"))
     result, counted = counted_enqueue(repo, url)
-    assert (result.unchanged, result.plan.is_empty, result.observed_jobs) == (1, True, 9)
+    assert (result.up_to_date, result.plan.is_empty, result.observed_jobs) == (True, True, 9)
     assert (counted.ranges, counted.read, counted.written) == ([], set(), set())
     store = open_store(url, repo.root)
     assert [c.id for c in store.changes(since=seq).results] == ["campaign:c"]
