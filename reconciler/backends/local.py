@@ -160,6 +160,9 @@ class LocalBackend:
         queued = sorted((self.root / "queued").iterdir(), key=lambda p: int(p.name))
         for marker in queued[: max(free, 0)]:
             job_dir = self._job_dir(marker.name)
+            if not job_dir.is_dir():  # its folder was removed by hand: nothing to launch
+                marker.unlink(missing_ok=True)
+                continue
             # Marked before the launch and out of the queue: a crash anywhere from here
             # on leaves a job that is never launched again (at most one copy runs).
             (job_dir / "starting").touch()

@@ -176,3 +176,19 @@ def test_max_parallel_lowers_the_limit_for_this_machine(tmp_path: Path) -> None:
     )
     assert isinstance(backend, LocalBackend)
     assert backend.max_running == 1
+
+
+def test_a_queued_job_whose_folder_was_removed_is_dropped_not_a_crash(tmp_path: Path) -> None:
+    """A site admin cleaning the backend's folder by hand must not stop every later
+    cycle: the queued job without a folder is dropped and reported unknown."""
+    import shutil
+
+    backend = make_backend(tmp_path / "work", max_running=1)
+    ids = [backend.submit(write_script(tmp_path / str(i), f"job:M:r{i}:s0:p1.a1", hold(tmp_path)))
+           for i in range(2)]
+    wait_for_state(backend, ids[0], is_running)
+    shutil.rmtree(backend.root / "jobs" / ids[1])
+    (tmp_path / "release").touch()
+    wait_for_state(backend, ids[0], is_finished)
+    assert backend.states(ids)[ids[1]].state == "unknown"
+    assert not (backend.root / "queued" / ids[1]).exists()
