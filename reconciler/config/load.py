@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import os
+import subprocess
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -227,21 +229,32 @@ def git_state(root: Path) -> tuple[str | None, list[str]]:
     """HEAD's commit and the declared files changed since it (tracked or not).
 
     Jobs are stamped with the commit that declared them; a file changed but not
-    committed would make that stamp a lie, so callers refuse or mark it.
+    committed would make that stamp a lie, so callers refuse or mark it. Asked of
+    git itself (two short commands): importing gitpython cost more than both.
     """
     if not (root / ".git").exists():
         return None, []
-    import git  # slow to import; only needed for a git checkout
-
-    try:
-        with git.Repo(root) as repo:
-            commit = str(repo.head.commit.hexsha)
-            folders = [f for f in DECLARED_FOLDERS if (root / f).exists()]
-            status = repo.git.status("--porcelain", "--", *folders) if folders else ""
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError, ValueError):
+    head = _git(root, "rev-parse", "--verify", "-q", "HEAD^{commit}")
+    if head is None or not head.strip():
+        return None, []
+    folders = [f for f in DECLARED_FOLDERS if (root / f).exists()]
+    status = _git(root, "status", "--porcelain", "--", *folders) if folders else ""
+    if status is None:
         return None, []
     changed = [line[3:] for line in status.splitlines() if len(line) > 3]
-    return commit, changed
+    return head.strip(), changed
+
+
+def _git(root: Path, *args: str) -> str | None:
+    """A git command's output in `root`, or None when it fails (not a repository)."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, check=False,
+            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
+        )
+    except OSError:
+        return None
+    return done.stdout if done.returncode == 0 else None
 
 
 @contextlib.contextmanager
