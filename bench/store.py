@@ -27,6 +27,7 @@ import tempfile
 import time
 import urllib.parse
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,28 @@ def batches(docs: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]
     return [docs[i : i + size] for i in range(0, len(docs), size)]
 
 
+def alternate(
+    store: Any, raw_create: Callable[[list[dict[str, Any]]], None],
+    batches_: list[list[dict[str, Any]]],
+) -> dict[str, float]:
+    """Seconds spent bulk-creating each batch through the store and through the raw
+    baseline. The two alternate batch by batch, and which goes first alternates too, so
+    that warm-up, garbage collection and other load fall on both alike."""
+
+    def store_batch(batch: list[dict[str, Any]]) -> None:
+        assert all(r.ok for r in store.bulk_create(batch))
+
+    spent = {"store": 0.0, "raw": 0.0}
+    runners = {"store": store_batch, "raw": raw_create}
+    for number, batch in enumerate(batches_):
+        order = ("store", "raw") if number % 2 else ("raw", "store")
+        for name in order:
+            start = time.perf_counter()
+            runners[name](batch)
+            spent[name] += time.perf_counter() - start
+    return spent
+
+
 class RawBulkDocs:
     """`_bulk_docs` over one keep-alive http.client connection: the baseline."""
 
@@ -116,17 +139,7 @@ def bench_couch(base: str, docs: list[dict[str, Any]], size: int) -> tuple[float
         store = CouchStore(store_db)
         raw = RawBulkDocs(raw_db)
 
-        def store_batch(batch: list[dict[str, Any]]) -> None:
-            assert all(r.ok for r in store.bulk_create(batch))
-
-        spent = {"store": 0.0, "raw": 0.0}
-        runners = {"store": store_batch, "raw": raw.bulk_create}
-        for number, batch in enumerate(batches(docs, size)):
-            order = ("store", "raw") if number % 2 else ("raw", "store")
-            for name in order:
-                start = time.perf_counter()
-                runners[name](batch)
-                spent[name] += time.perf_counter() - start
+        spent = alternate(store, raw.bulk_create, batches(docs, size))
         raw.conn.close()
         return spent["store"], spent["raw"]
     finally:
@@ -176,17 +189,7 @@ def bench_sqlite(docs: list[dict[str, Any]], size: int) -> tuple[float, float, f
         ensure_design(store)
         raw = RawSqlite(Path(folder) / "raw.db")
 
-        def store_batch(batch: list[dict[str, Any]]) -> None:
-            assert all(r.ok for r in store.bulk_create(batch))
-
-        spent = {"store": 0.0, "raw": 0.0}
-        runners = {"store": store_batch, "raw": raw.bulk_create}
-        for number, batch in enumerate(batches(docs, size)):
-            order = ("store", "raw") if number % 2 else ("raw", "store")
-            for name in order:
-                start = time.perf_counter()
-                runners[name](batch)
-                spent[name] += time.perf_counter() - start
+        spent = alternate(store, raw.bulk_create, batches(docs, size))
         raw.conn.close()
         queries = []
         for _ in range(2):
