@@ -63,7 +63,7 @@ def _candidate_rows(store: Store, wanted: JobFilter) -> list[ViewRow]:
         return store.view("mcprod/jobs_by_campaign", startkey=[wanted.label],
                           endkey=[wanted.label, {}])
     if wanted.site:
-        return store.view("mcprod/jobs_by_site_status", startkey=[wanted.site],
+        return store.view("mcprod/jobs_by_site_status", reduce=False, startkey=[wanted.site],
                           endkey=[wanted.site, {}])
     if wanted.statuses:
         return [

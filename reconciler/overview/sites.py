@@ -86,10 +86,10 @@ def _age(stamp: str | None, now: dt.datetime) -> float | None:
 def read_site(store: Store, name: str, now: dt.datetime) -> SiteOverview:
     doc, lease = store.get_many([site_id(name), lease_id(name)])
     rows = store.view("mcprod/jobs_by_site_status",
-                      keys=[[name, status] for status in HELD_STATUSES])
+                      keys=[[name, status] for status in HELD_STATUSES], reduce=True)
     held: dict[str, int] = {}
-    for row in rows:
-        held[str(row.key[1])] = held.get(str(row.key[1]), 0) + 1
+    for row in rows:  # one count per key that has rows
+        held[str(row.key[1])] = held.get(str(row.key[1]), 0) + int(row.value)
     finished: dict[str, int] = {}
     since = iso(now - DAY)
     for outcome in ("completed", "failed"):

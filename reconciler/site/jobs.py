@@ -22,7 +22,7 @@ WAITING_BY_CAMPAIGN = "mcprod/waiting_by_campaign"
 def site_job_ids(store: Store, site: str, statuses: Sequence[str]) -> list[str]:
     """Ids of the jobs a view says `site` holds in these statuses (re-read before acting)."""
     rows = store.view(
-        "mcprod/jobs_by_site_status", keys=[[site, status] for status in statuses]
+        "mcprod/jobs_by_site_status", keys=[[site, status] for status in statuses], reduce=False
     )
     return [row.id for row in rows if row.id is not None]
 
@@ -56,7 +56,12 @@ def site_tasks(
 
 
 def count_active(store: Store, site: str) -> int:
-    return len(site_job_ids(store, site, ACTIVE_STATUSES))
+    """Jobs holding one of the site's slots, counted by the view (no row is read)."""
+    rows = store.view(
+        "mcprod/jobs_by_site_status", keys=[[site, status] for status in ACTIVE_STATUSES],
+        reduce=True,
+    )
+    return sum(int(row.value) for row in rows)
 
 
 def _campaign_queue(store: Store, label: str, first_page: int) -> Iterator[ViewRow]:

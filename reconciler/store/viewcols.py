@@ -39,6 +39,7 @@ def in_columns(spec: ViewSpec) -> bool:
 
 
 LABEL0_COLUMN = "e__label0"
+_LEAF_KINDS = ("field", "neg", "last", "id", "label")
 
 
 def element_text(value: Any) -> str:
@@ -49,10 +50,11 @@ def element_text(value: Any) -> str:
 
 
 def _leaves(expr: Expr) -> list[Expr]:
-    """The field, negated-field, id and label expressions an expression is built from."""
+    """The field, negated-field, last-member, id and label expressions an expression is
+    built from."""
     if expr.kind in ("array", "object"):
         return [leaf for part in expr.items for leaf in _leaves(part)]
-    return [expr] if expr.kind in ("field", "neg", "id", "label") else []
+    return [expr] if expr.kind in _LEAF_KINDS else []
 
 
 def _column_name(leaf: Expr) -> str:
@@ -60,9 +62,10 @@ def _column_name(leaf: Expr) -> str:
         return "e__id"
     if leaf.kind == "label":
         return LABEL0_COLUMN
-    prefix = "n_" if leaf.kind == "neg" else "e_"
+    prefix = {"neg": "n_", "last": "l_"}.get(leaf.kind, "e_")
+    name = leaf.name if leaf.kind != "last" else f"{leaf.name}__{leaf.names[0]}"
     # Field names come from our own view definitions; keep the column name plain SQL.
-    return prefix + "".join(c if c.isalnum() else "_" for c in leaf.name)
+    return prefix + "".join(c if c.isalnum() else "_" for c in name)
 
 
 def _literal(text: str) -> str:
@@ -104,7 +107,7 @@ class ColumnView:
 def _key_parts(expr: Expr, column_of: dict[Expr, str]) -> list[str]:
     """The key as a sequence of literal texts and column references ("@name"), the same
     concatenation as `_key_sql`, for Python to assemble from a document's columns."""
-    if expr.kind in ("field", "neg", "id", "label"):
+    if expr.kind in _LEAF_KINDS:
         return ["@" + column_of[expr]]
     if expr.kind == "const":
         return [sort_text(expr.const)]
@@ -114,7 +117,7 @@ def _key_parts(expr: Expr, column_of: dict[Expr, str]) -> list[str]:
 
 
 def _key_sql(expr: Expr, column_of: dict[Expr, str]) -> str:
-    if expr.kind in ("field", "neg", "id", "label"):
+    if expr.kind in _LEAF_KINDS:
         return column_of[expr]
     if expr.kind == "const":
         return _literal(sort_text(expr.const))
@@ -133,7 +136,7 @@ def _value_builder(
     expr: Expr, column_of: dict[Expr, str], columns: tuple[str, ...]
 ) -> Callable[[Sequence[str], str], Any]:
     """A function of (the value columns' bytes, doc id) returning the view's value."""
-    if expr.kind in ("field", "neg", "label"):
+    if expr.kind in ("field", "neg", "last", "label"):
         at = columns.index(column_of[expr])
         return lambda row, doc_id: decode_text(row[at])
     if expr.kind == "id":

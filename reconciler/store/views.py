@@ -26,10 +26,11 @@ DESIGN_ID = f"_design/{DESIGN_NAME}"
 
 @dataclass(frozen=True)
 class Expr:
-    """A key or value expression: a field, a negated field, the doc id, the label, a constant,
-    an array or an object of expressions."""
+    """A key or value expression: a field, a negated field, a member of the last element
+    of an array field, the doc id, the label, a constant, an array or an object of
+    expressions."""
 
-    kind: Literal["field", "neg", "id", "label", "item", "const", "array", "object"]
+    kind: Literal["field", "neg", "last", "id", "label", "item", "const", "array", "object"]
     name: str = ""
     const: Any = None
     items: tuple[Expr, ...] = ()
@@ -42,6 +43,12 @@ def f(name: str) -> Expr:
 
 def neg(name: str) -> Expr:
     return Expr("neg", name=name)
+
+
+def last(name: str, member: str) -> Expr:
+    """`member` of the last element of the array field `name` (null when the field is not
+    a non-empty array, or its last element is not an object holding `member`)."""
+    return Expr("last", name=name, names=(member,))
 
 
 def item(name: str) -> Expr:
@@ -144,8 +151,12 @@ VIEWS: tuple[ViewSpec, ...] = (
         " campaign's jobs are never read) and merges them (reconciler.site.jobs)",
     ),
     ViewSpec(
-        "jobs_by_site_status", "job", array(f("site"), f("status")), f("backend_id"),
-        conditions=(truthy("site"),),
+        "jobs_by_site_status", "job", array(f("site"), f("status")),
+        array(f("backend_id"), f("attempt"), last("attempts", "n"), last("attempts", "work_dir")),
+        conditions=(truthy("site"),), reduce="_count",
+        doc="what a site holds; the value is what monitoring asks the backend with (id, and"
+        " the work folder the current attempt was submitted from), so that a cycle reads"
+        " only the documents of jobs whose state changed; counted for the free slots",
     ),
     ViewSpec(
         "failed_to_judge", "job", array(f("site")), const(None),
@@ -206,6 +217,8 @@ def _js_expr(expr: Expr) -> str:
         return f"v(doc[{json.dumps(expr.name)}])"
     if expr.kind == "neg":
         return f"neg(doc[{json.dumps(expr.name)}])"
+    if expr.kind == "last":
+        return f"last(doc[{json.dumps(expr.name)}], {json.dumps(expr.names[0])})"
     if expr.kind == "id":
         return "doc._id"
     if expr.kind == "label":
@@ -266,6 +279,9 @@ def javascript_map(spec: ViewSpec) -> str:
         "function (doc) { "
         "function v(x) { return x === undefined ? null : x; } "
         "function neg(x) { return typeof x === 'number' ? -x : null; } "
+        "function last(a, m) { var e = Array.isArray(a) && a.length > 0 ? a[a.length - 1]"
+        " : null; return e !== null && typeof e === 'object' && !Array.isArray(e)"
+        " ? v(e[m]) : null; } "
         f"if ({conditions}) {{ {body} }} }}"
     )
 
@@ -307,6 +323,16 @@ def py_expr(expr: Expr) -> _Eval:
                 return -x
             return None
         return negate
+    if expr.kind == "last":
+        member = expr.names[0]
+
+        def last_member(doc: Doc, label: Any) -> Any:
+            items = doc.get(name)
+            if not isinstance(items, list) or not items or not isinstance(items[-1], dict):
+                return None
+            return items[-1].get(member)
+
+        return last_member
     if expr.kind == "id":
         return lambda doc, label: doc["_id"]
     if expr.kind == "label":

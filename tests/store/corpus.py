@@ -43,6 +43,19 @@ def job_docs() -> list[dict[str, Any]]:
             "site": None if i % 3 == 0 else ("cedar" if i % 2 else "oak"),
             "backend_id": str(1000 + i) if i % 3 else None,
         }
+        # The last attempt's members feed views (jobs_by_site_status): awkward shapes too.
+        attempt_shapes: list[Any] = [
+            [{"n": 1, "site": "oak", "status": "failed", "work_dir": "/w/oak"},
+             {"n": 2, "site": "oak", "status": "running", "work_dir": "/w/ü"}],
+            [{"n": 1, "status": "running"}],
+            [],
+            ["not an object"],
+            [{"n": 1}, [1, 2]],
+            "not a list",
+        ]
+        if i % 4:
+            doc["attempts"] = attempt_shapes[i % len(attempt_shapes)]
+            doc["attempt"] = i % 3
         docs.append(doc)
     # A job with missing fields: views must emit nulls for them, identically.
     docs.append(
@@ -110,6 +123,10 @@ QUERIES: list[tuple[str, dict[str, Any]]] = [
                                     "limit": 4}),
     ("mcprod/jobs_by_site_status", {}),
     ("mcprod/jobs_by_site_status", {"startkey": ["oak"], "endkey": ["oak", {}]}),
+    ("mcprod/jobs_by_site_status", {"reduce": False}),
+    ("mcprod/jobs_by_site_status", {"reduce": False, "keys": [["oak", "running"],
+                                                              ["cedar", "failed"]]}),
+    ("mcprod/jobs_by_site_status", {"keys": [["oak", "running"], ["cedar", "failed"]]}),
     ("mcprod/data_by_label", {}),
     ("mcprod/data_by_label", {"startkey": ["shared"], "endkey": ["shared", {}]}),
     ("mcprod/exactly_by_label", {}),

@@ -120,7 +120,7 @@ def test_design_document_lists_every_view_with_its_reduce() -> None:
         "jobs_by_campaign_module_status": "_count",
         "jobs_by_module_run": None,
         "waiting_by_campaign": None,
-        "jobs_by_site_status": None,
+        "jobs_by_site_status": "_count",
         "failed_to_judge": None,
         "cancels_to_stop": None,
         "data_by_label": None,

@@ -35,13 +35,13 @@ def test_a_view_query_after_a_write_sees_the_write(tmp_path: Path) -> None:
     assert [(r.key, r.value) for r in reader.view(COUNTS, group_level=2)] == [
         (["running", "M"], 1), (["waiting", "M"], 4),
     ]
-    site_rows = reader.view("mcprod/jobs_by_site_status", key=["pine", "running"])
+    site_rows = reader.view("mcprod/jobs_by_site_status", key=["pine", "running"], reduce=False)
     assert [r.id for r in site_rows] == ["job:M:r3:s0:p0"]
 
     writer.bulk_update([{**d, "status": "completed"} for d in writer.get_many(
         [f"job:M:r{n}:s0:p0" for n in range(5)]) if d])
     assert [(r.key, r.value) for r in reader.view(COUNTS, group_level=1)] == [(["completed"], 5)]
-    assert reader.view("mcprod/jobs_by_site_status", key=["pine", "running"]) == []
+    assert reader.view("mcprod/jobs_by_site_status", key=["pine", "running"], reduce=False) == []
     writer.close()
     reader.close()
 
