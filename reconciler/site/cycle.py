@@ -28,7 +28,6 @@ from pathlib import Path
 from reconciler.backends.base import (
     Backend,
     BackendContext,
-    BackendOf,
     GatesSubmission,
     SubmitSpec,
 )
@@ -48,7 +47,7 @@ from reconciler.site.decisions import (
     skip_reason,
 )
 from reconciler.site.heartbeat import write_heartbeat
-from reconciler.site.jobs import count_active, site_jobs, waiting_in_queue_order
+from reconciler.site.jobs import count_active, waiting_in_queue_order
 from reconciler.site.lease import DEFAULT_LEASE_S, Holder
 from reconciler.site.lease import take as take_lease
 from reconciler.site.lock import submit_lock
@@ -65,6 +64,7 @@ from reconciler.site.recovery import recover_own_reservations, release_stale_sit
 from reconciler.site.result import SiteCycleResult
 from reconciler.site.retry import retry_failed
 from reconciler.site.submit import submit_jobs
+from reconciler.site.watch import BackendAt, watch
 from reconciler.store.interface import Store
 from reconciler.store.url import is_embedded, mask_url, resolve_db_url
 
@@ -225,7 +225,11 @@ def _cycle(
         enqueue(store, repo, result)  # on a dry run: only counts what it would create
 
     rejected = Rejected()
-    backend_of = _router(pieces, work_dir)
+    backend_at = _router(pieces, work_dir)
+
+    def backend_of(job: Doc) -> Backend:
+        return backend_at(recorded_work_dir(job))
+
     with submit_lock(work_dir):
         recovered = recover_own_reservations(
             store, pieces.backend, site.name, clock(), dry_run=dry, rejected=rejected,
@@ -241,16 +245,17 @@ def _cycle(
     result.cancelled = stopped.stopped
     result.errors.extend(stopped.errors)
 
-    active = site_jobs(store, site.name, ["submitted", "running"], rejected)
+    watched = watch(store, site.name, backend_at, rejected)
     monitored = monitor_jobs(
-        store, pieces.backend, active, card_path=pieces.card_path, verify=pieces.verify,
+        store, pieces.backend, watched.jobs, card_path=pieces.card_path, verify=pieces.verify,
         expected=pieces.expected, now=clock(), dry_run=dry, log_tail=pieces.log_tail,
-        fetch=pieces.fetch, backend_of=backend_of,
+        fetch=pieces.fetch, backend_of=backend_of, known=watched.states,
     )
     result.running, result.completed, result.failed = (
         monitored.running, monitored.completed, monitored.failed
     )
     result.notes.extend(monitored.failures)
+    result.errors.extend(watched.errors)
     result.errors.extend(monitored.errors)
     if acting:
         _act(options, repo, site, work_dir, pieces, store, dry, clock, result, rejected)
@@ -299,20 +304,21 @@ def _act(
     _submit(store, site, pieces, repo, dry, work_dir, clock, result, rejected, options.lease_s)
 
 
-def _router(pieces: SitePieces, work_dir: Path) -> BackendOf:
-    """The backend holding a job's attempt: ours, or that of the work folder recorded
-    on the attempt (submitted by the reconciler that held the lease before us)."""
+def _router(pieces: SitePieces, work_dir: Path) -> BackendAt:
+    """The backend holding an attempt submitted from a work folder: ours, or that of
+    the folder recorded on the attempt (by the reconciler that held the lease before
+    us); None is ours."""
     made: dict[str, Backend] = {str(work_dir): pieces.backend}
 
-    def backend_of(job: Doc) -> Backend:
-        folder = recorded_work_dir(job) or str(work_dir)
+    def backend_at(recorded: str | None) -> Backend:
+        folder = recorded or str(work_dir)
         if folder not in made:
             if pieces.backend_at is None:
                 return pieces.backend
             made[folder] = pieces.backend_at(Path(folder))
         return made[folder]
 
-    return backend_of
+    return backend_at
 
 
 def _report_rejected(rejected: Rejected, result: SiteCycleResult) -> None:

@@ -218,8 +218,11 @@ def monitor_jobs(
     log_tail: LogTail | None = None,
     fetch: FetchReturned | None = None,
     backend_of: BackendOf | None = None,
+    known: Mapping[str, BackendState] | None = None,
 ) -> MonitorResult:
     """One monitoring pass over this site's active jobs (already read from the store).
+    `known`: what the backends already said this cycle, by job id (reconciler.site.watch);
+    only the other jobs' backends are asked.
 
     Writes go in bulk; a job whose write loses a compare-and-set is re-read and
     decided again only if it is still this attempt's."""
@@ -227,8 +230,12 @@ def monitor_jobs(
     holder = backend_of or (lambda _job: backend)
     asked = [job for job in jobs if job.get("backend_id")]
     # By job id: two local backends (two work folders) may both have a job "7".
-    states: dict[str, BackendState] = {}
-    for held_by, group in by_backend(asked, holder):
+    states: dict[str, BackendState] = {
+        str(job["_id"]): known[str(job["_id"])]
+        for job in asked if known is not None and str(job["_id"]) in known
+    }
+    unasked = [job for job in asked if str(job["_id"]) not in states]
+    for held_by, group in by_backend(unasked, holder):
         try:
             answer = held_by.states([str(job["backend_id"]) for job in group])
         except BackendError as exc:
