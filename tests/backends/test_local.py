@@ -162,7 +162,7 @@ def wait_until_gone(pid: int, timeout_s: float = 10) -> bool:
     while time.monotonic() < deadline:
         try:
             state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except FileNotFoundError:
+        except (FileNotFoundError, ProcessLookupError):  # gone before, or while, it was read
             return True
         if state == "Z":
             return True
