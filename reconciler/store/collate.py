@@ -58,6 +58,8 @@ def sort_key(value: Any) -> bytes:
 def decode_text(text: str) -> Any:
     """The JSON value of a `sort_text` string, as CouchDB returns a key: numbers are
     doubles in JavaScript, so an integral number comes back as an int (2.0 emits 2)."""
+    if text[:1] == _STRING and text.find("\x00") == len(text) - 2:
+        return text[1:-2]  # a string with no escape in it: most view values
     value, end = _decode(text, 0)
     if end != len(text):
         raise ValueError("trailing characters after a collation key")
