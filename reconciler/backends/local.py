@@ -178,8 +178,18 @@ class LocalBackend:
 
     def _start(self, backend_id: str) -> None:
         job_dir = self._job_dir(backend_id)
-        spec = json.loads((job_dir / "spec.json").read_text())
-        Path(spec["work_dir"]).mkdir(parents=True, exist_ok=True)
+        try:
+            spec = json.loads((job_dir / "spec.json").read_text())
+            if not isinstance(spec, dict) or not all(
+                isinstance(spec.get(k), str) for k in ("name", "script", "work_dir", "stdout",
+                                                       "stderr")
+            ):
+                raise ValueError("it lacks the name, script, folder or log paths")
+            Path(spec["work_dir"]).mkdir(parents=True, exist_ok=True)
+        except (OSError, ValueError) as exc:  # a damaged folder fails this job, not the cycle
+            _write_atomic(job_dir / "exit_code", "127")
+            _write_atomic(job_dir / "start_error", f"cannot read its spec.json: {exc}")
+            return
         with (job_dir / "launches").open("a") as log:  # one line per launch, for people
             log.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} by pid {os.getpid()}\n")
         launched = subprocess.run(
@@ -267,7 +277,15 @@ class LocalBackend:
         # `starting`, no pid yet) must not be read as one whose launch was interrupted.
         with self._locked():
             self._start_queued()
-            return {backend_id: self._state(backend_id) for backend_id in backend_ids}
+            # A queued marker is made after the job's folder is complete and removed
+            # (under this lock) when it starts or is cancelled: a job that has one is
+            # pending, and a site with thousands in the queue needs one listdir for them
+            # all instead of one per job.
+            queued = set(os.listdir(self.root / "queued"))
+            return {
+                backend_id: _PENDING if backend_id in queued else self._state(backend_id)
+                for backend_id in backend_ids
+            }
 
     def find_by_names(self, names: Sequence[str]) -> dict[str, str]:
         found: dict[str, str] = {}

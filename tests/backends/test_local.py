@@ -192,3 +192,22 @@ def test_a_queued_job_whose_folder_was_removed_is_dropped_not_a_crash(tmp_path: 
     wait_for_state(backend, ids[0], is_finished)
     assert backend.states(ids)[ids[1]].state == "unknown"
     assert not (backend.root / "queued" / ids[1]).exists()
+
+
+def test_a_queued_job_with_a_damaged_spec_fails_alone(tmp_path: Path) -> None:
+    """A spec.json someone truncated fails that job with the reason; the cycle and the
+    jobs queued behind it go on."""
+    backend = make_backend(tmp_path / "work", max_running=1)
+    ids = [backend.submit(write_script(tmp_path / str(i), f"job:M:r{i}:s0:p1.a1", hold(tmp_path)))
+           for i in range(3)]
+    wait_for_state(backend, ids[0], is_running)
+    (backend.root / "jobs" / ids[1] / "spec.json").write_text('{"name": "job:M:r1:s0:p1.a1"')
+    assert backend.states(ids[1:]) == {
+        ids[1]: BackendState("pending"), ids[2]: BackendState("pending"),
+    }
+    (tmp_path / "release").touch()
+    wait_for_state(backend, ids[0], is_finished)
+    damaged = wait_for_state(backend, ids[1], is_finished)
+    assert damaged.state == "failed" and damaged.exit_code == 127
+    assert damaged.reason is not None and "cannot read its spec.json" in damaged.reason
+    assert wait_for_state(backend, ids[2], is_finished) == BackendState("completed", 0)
