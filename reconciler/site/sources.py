@@ -20,7 +20,6 @@ from reconciler.catalogue.generate import release_catalogues
 from reconciler.config.load import load_repository
 from reconciler.errors import errors_only
 from reconciler.site.cycle import Loaded
-from reconciler.site.sync import sync_repository
 
 LAST_GOOD = Path(".mcprod") / "last-good-commit"
 
@@ -83,6 +82,8 @@ def load_for_cycle(root: Path, *, sync: bool = True) -> Loaded:
     errors: list[str] = []
     keep: str | None = None
     if sync and has_remote(root):
+        from reconciler.site.sync import sync_repository  # gitpython: only to pull
+
         synced = sync_repository(root, validate=validation_errors)
         if synced.error is not None:
             errors.append(f"sync: {synced.error}")
