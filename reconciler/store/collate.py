@@ -22,6 +22,7 @@ compared for grouping and ranges, where both orders agree on what matters.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 import struct
 from typing import Any
@@ -58,12 +59,24 @@ def sort_key(value: Any) -> bytes:
 def decode_text(text: str) -> Any:
     """The JSON value of a `sort_text` string, as CouchDB returns a key: numbers are
     doubles in JavaScript, so an integral number comes back as an int (2.0 emits 2)."""
-    if text[:1] == _STRING and text.find("\x00") == len(text) - 2:
+    tag = text[:1]
+    if tag == _STRING and text.find("\x00") == len(text) - 2:
         return text[1:-2]  # a string with no escape in it: most view values
+    if tag in (_ARRAY, _OBJECT):
+        return _decode_whole(text)  # a new list or dict each time: callers may change it
+    return _decode_scalar(text)
+
+
+def _decode_whole(text: str) -> Any:
     value, end = _decode(text, 0)
     if end != len(text):
         raise ValueError("trailing characters after a collation key")
     return value
+
+
+# Numbers, null and booleans repeat across a view's rows (attempt 1, null work folders)
+# and decode to immutable values, so they are remembered.
+_decode_scalar = functools.lru_cache(maxsize=4096)(_decode_whole)
 
 
 def decode_key(data: bytes) -> Any:
