@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.store import RawBulkDocs, RawSqlite  # noqa: E402
+from reconciler.backends.local import process_start_time  # noqa: E402
 from reconciler.enqueue.apply import job_document  # noqa: E402
 from reconciler.enqueue.catalogues import choose_catalogues  # noqa: E402
 from reconciler.enqueue.expand import expand_all  # noqa: E402
@@ -125,7 +126,7 @@ def documents(repo_root: Path, work_dir: Path) -> Iterator[dict[str, Any]]:
                          {v: c.catalogue for v, c in catalogues.items()}, repo.commit)
     passes: dict[tuple[str, int], int] = {}
     failures = 0
-    held = work_dir / "local-backend" / "jobs"
+    backend = work_dir / "local-backend"
     for campaign in desired:
         running = len(campaign.jobs) // 10 if campaign.label == "big" else 0
         for number, job in enumerate(campaign.jobs):
@@ -137,8 +138,10 @@ def documents(repo_root: Path, work_dir: Path) -> Iterator[dict[str, Any]]:
                 failures += failed_first
                 finish(doc, failed_first)
             elif number < running:
-                hold(doc, held, number)
+                hold(doc, backend, number + 1)
             yield doc
+        if running:
+            (backend / "next_id").write_text(str(running + 1))  # the backend's id counter
 
 
 def finish(doc: dict[str, Any], failed_first: bool) -> None:
@@ -152,11 +155,24 @@ def finish(doc: dict[str, Any], failed_first: bool) -> None:
                retry_checked=1 if failed_first else None)
 
 
-def hold(doc: dict[str, Any], held: Path, number: int) -> None:
-    """Running at `local`: the backend has the job, not started (no pid): pending."""
-    backend_id = f"held{number:07d}"
-    (held / backend_id).mkdir(parents=True)
-    (held / backend_id / "spec.json").write_text("{}")
+def hold(doc: dict[str, Any], backend: Path, number: int) -> None:
+    """Running at `local`, as the local backend keeps it: job 1 has the only slot
+    (`max_parallel: 1`; its process is this benchmark, alive while the commands run),
+    the others wait in the backend's queue, pending. (With --keep, once the benchmark
+    has ended, the backend starts them one at a time; their spec names no script, so
+    each fails to start, as a damaged job folder would.)"""
+    backend_id = str(number)
+    job_dir = backend / "jobs" / backend_id
+    job_dir.mkdir(parents=True)
+    (job_dir / "spec.json").write_text("{}")
+    for folder in ("queued", "running", "names"):
+        (backend / folder).mkdir(exist_ok=True)
+    if number == 1:
+        me = os.getpid()
+        (job_dir / "pid").write_text(f"{me} {process_start_time(me)}")
+        (backend / "running" / backend_id).touch()
+    else:
+        (backend / "queued" / backend_id).touch()
     name = f"{doc['_id']}.a1"
     doc.update(status="running", site="local", attempt=1, backend_name=name,
                backend_id=backend_id,
