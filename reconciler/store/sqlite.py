@@ -49,7 +49,7 @@ _CONFLICT = "Document update conflict."
 _IDS_PER_QUERY = 500  # well under SQLite's limit on bound parameters
 _REBUILD_CHUNK = 5000  # documents read at a time when the view rows are rebuilt
 # How view rows are stored; bump it when `view_rows` changes shape.
-_ROWS_FORMAT = "write-time-5"
+_ROWS_FORMAT = "write-time-6"
 # The `_count` views' rows per key, changed with each document write (viewcols.counted_keys).
 _VIEW_COUNTS_SCHEMA = """CREATE TABLE view_counts (
     view INTEGER NOT NULL,
@@ -67,8 +67,11 @@ def _docs_schema(table: str) -> str:
     columns = "".join(
         f",\n    {name} {'INTEGER' if name in FLAG_COLUMNS else 'TEXT'}" for name in COLUMNS
     )
+    # `seq` is not the rowid: an update gives a document a new sequence number, and a
+    # new rowid would move its entry in every view index; a row that keeps its rowid
+    # has only the indexes of the columns that changed rewritten (see `_put`).
     return f"""CREATE TABLE IF NOT EXISTS {table} (
-    seq  INTEGER PRIMARY KEY,  -- the rowid: the changes feed is the table in order
+    seq  INTEGER NOT NULL,  -- the change sequence: the changes feed is `seq` order
     id   TEXT NOT NULL UNIQUE,
     rev  TEXT NOT NULL,
     body TEXT NOT NULL{columns}
@@ -96,12 +99,18 @@ _ASCII_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 
 
 _INSERT_ROWS = "INSERT INTO view_rows (view, key, id, n, value) VALUES (?, ?, ?, ?, ?)"
-_UPSERT_DOC = (
+_INSERT_DOC = (
     f"INSERT INTO docs (id, rev, seq, body, {', '.join(COLUMNS)})"
     f" VALUES (?, ?, ?, ?{', ?' * len(COLUMNS)})"
-    " ON CONFLICT (id) DO UPDATE SET "
-    + ", ".join(f"{name} = excluded.{name}" for name in ("rev", "seq", "body", *COLUMNS))
 )
+_SEQ_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS docs_seq ON docs (seq)"
+
+
+def _update_sql(changed: tuple[int, ...]) -> str:
+    """An update that sets only the view columns that changed: SQLite rewrites an
+    index when a column it uses is set, even to the same value."""
+    names = ("rev", "seq", "body", *(COLUMNS[i] for i in changed))
+    return f"UPDATE docs SET {', '.join(f'{name} = ?' for name in names)} WHERE rowid = ?"
 
 
 def _dumps(value: Any) -> str:
@@ -297,6 +306,7 @@ class SqliteStore:
             after = chunk[-1][0]
         cur.execute("DROP TABLE docs")
         cur.execute("ALTER TABLE docs_rebuilt RENAME TO docs")
+        cur.execute(_SEQ_INDEX)
         cur.execute("DROP TABLE IF EXISTS view_counts")
         cur.execute(_VIEW_COUNTS_SCHEMA)
         for view in COLUMN_VIEWS.values():
@@ -540,13 +550,14 @@ class SqliteStore:
         return None if row is None else str(row[0])
 
     def _replaced(self, cur: sqlite3.Cursor, doc_ids: list[str]) -> dict[str, tuple[Any, ...]]:
-        """The stored JSON body and view columns of these documents, for the rows and
-        counts their views hold now."""
+        """The rowid, stored JSON body and view columns of these documents: where they
+        are, and the rows and counts their views hold now."""
         stored: dict[str, tuple[Any, ...]] = {}
         for start in range(0, len(doc_ids), _IDS_PER_QUERY):
             chunk = doc_ids[start : start + _IDS_PER_QUERY]
             marks = ",".join("?" * len(chunk))
-            sql = f"SELECT id, body, {', '.join(COLUMNS)} FROM docs WHERE id IN ({marks})"
+            sql = (f"SELECT id, rowid, body, {', '.join(COLUMNS)} FROM docs"
+                   f" WHERE id IN ({marks})")
             stored.update((row[0], row[1:]) for row in cur.execute(sql, chunk))
         return stored
 
@@ -561,7 +572,8 @@ class SqliteStore:
     def _put(self, cur: sqlite3.Cursor, items: list[tuple[Doc, str | None]]) -> list[str]:
         """Write documents whose revisions the caller has checked; returns their new revisions."""
         seq = cur.execute("SELECT coalesce(max(seq), 0) FROM docs").fetchone()[0]
-        rows = []
+        inserts = []
+        updates: dict[tuple[int, ...], list[tuple[Any, ...]]] = {}
         revs: list[str] = []
         view_rows: list[ViewRowTuple] = []
         counts: Counter[tuple[int, str]] = Counter()
@@ -576,17 +588,25 @@ class SqliteStore:
                 rev = _next_rev(old_rev, body_json)
             seq += 1
             columns = columns_of(doc)
-            rows.append((doc["_id"], rev, seq, body_json, *columns))
             revs.append(rev)
             counts.update(counted_keys(columns))
             new_rows = view_rows_of(doc)
             old = replaced.pop(doc["_id"], None) if old_rev else None
             if old is None:
+                if old_rev:  # checked in this transaction: cannot be gone
+                    raise StoreError(f"{self._display}: {doc['_id']} vanished while written")
+                inserts.append((doc["_id"], rev, seq, body_json, *columns))
                 view_rows.extend(new_rows)
                 continue
-            counts.subtract(counted_keys(old[1:]))
+            rowid, old_body, old_columns = old[0], old[1], old[2:]
+            pairs = enumerate(zip(old_columns, columns, strict=True))
+            changed = tuple(i for i, (was, now) in pairs if was != now)
+            updates.setdefault(changed, []).append(
+                (rev, seq, body_json, *(columns[i] for i in changed), rowid)
+            )
+            counts.subtract(counted_keys(old_columns))
             # Only the rows that changed are touched: a status change leaves most alone.
-            old_rows = set(view_rows_of({"_id": doc["_id"], **json.loads(old[0])}))
+            old_rows = set(view_rows_of({"_id": doc["_id"], **json.loads(old_body)}))
             stale.extend(row[:4] for row in old_rows.difference(new_rows))
             view_rows.extend(row for row in new_rows if row not in old_rows)
         if stale:  # the old revisions' rows go in the same transaction
@@ -594,7 +614,9 @@ class SqliteStore:
                 "DELETE FROM view_rows WHERE view = ? AND key = ? AND id = ? AND n = ?", stale
             )
         cur.executemany(_INSERT_ROWS, view_rows)
-        cur.executemany(_UPSERT_DOC, rows)
+        cur.executemany(_INSERT_DOC, inserts)
+        for changed, values in updates.items():
+            cur.executemany(_update_sql(changed), values)
         cur.executemany(
             "INSERT INTO view_counts (view, key, n) VALUES (?, ?, ?)"
             " ON CONFLICT (view, key) DO UPDATE SET n = n + excluded.n",
