@@ -313,12 +313,21 @@ def _router(pieces: SitePieces, work_dir: Path) -> BackendAt:
     def backend_at(recorded: str | None) -> Backend:
         folder = recorded or str(work_dir)
         if folder not in made:
-            if pieces.backend_at is None:
+            if pieces.backend_at is None or not is_work_folder(folder):
                 return pieces.backend
             made[folder] = pieces.backend_at(Path(folder))
         return made[folder]
 
     return backend_at
+
+
+def is_work_folder(folder: str) -> bool:
+    """Whether a folder recorded on an attempt (read from the store: untrusted) is one a
+    reconciler submitted from: an absolute path holding its submit lock. Any other is
+    never used, so a planted path cannot make a backend create folders there; its
+    jobs are asked of this cycle's backend."""
+    path = Path(folder)
+    return path.is_absolute() and (path / "submit.lock").is_file()
 
 
 def _report_rejected(rejected: Rejected, result: SiteCycleResult) -> None:

@@ -130,3 +130,33 @@ def test_only_a_change_of_state_needs_the_document() -> None:
     assert needs_judging("submitted", BackendState("running"))
     for finished in ("completed", "failed", "cancelled", "unknown"):
         assert needs_judging("running", BackendState(finished))
+
+
+def test_a_planted_work_folder_is_never_used(tmp_path: Path) -> None:
+    """The work folder on an attempt comes from the store: only a folder some
+    reconciler submitted from (it holds the submit lock) gets a backend of its own;
+    nothing is created anywhere else."""
+    from reconciler.site.cycle import SitePieces, _router
+    from reconciler.site.lock import submit_lock
+
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    with submit_lock(theirs):
+        pass
+    made: list[Path] = []
+
+    def backend_at(folder: Path) -> Any:
+        made.append(folder)
+        return AnsweringBackend({})
+
+    own = AnsweringBackend({})
+    pieces = SitePieces(backend=own, prepare=lambda _j: None, card_path=lambda _j: tmp_path,  # type: ignore[arg-type,return-value]
+                        verify=lambda *_a: None, expected=lambda _j: {}, backend_at=backend_at)
+    route = _router(pieces, ours)
+    planted = tmp_path / "etc"
+    planted.mkdir()
+    for folder in (None, str(ours), str(planted), "relative/path", str(tmp_path / "nowhere")):
+        assert route(folder) is own
+    assert route(str(theirs)) is not own
+    assert made == [theirs]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["etc", "theirs"]
+    assert list(planted.iterdir()) == []
