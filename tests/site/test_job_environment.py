@@ -29,7 +29,12 @@ def job_environments(work: Path, wanted: int, timeout_s: float = 60) -> list[dic
             try:
                 cwd = os.readlink(proc / "cwd")
                 raw = (proc / "environ").read_bytes()
+                again = (proc / "environ").read_bytes()
             except OSError:
+                continue
+            if raw != again or not raw.endswith(b"\0"):
+                # A short-lived process (a `$(...)` of the env script) that exited while
+                # it was read: what was read is cut short, not its environment.
                 continue
             if cwd.startswith(str(work / "jobs")):
                 pairs = (item.partition(b"=") for item in raw.split(b"\0") if item)
