@@ -111,12 +111,16 @@ def backend_names(work_dir: Path) -> list[str]:
 
 
 def wait_until_backend_idle(work_dir: Path, timeout_s: float = 30) -> None:
-    """Every job the local backend started has written its exit code."""
+    """Every job the local backend started has written its exit code. A job still in
+    the backend's queue was not started (its slot was taken when it was submitted: the
+    backend starts it at its next call, in the next cycle) and is not waited for."""
     deadline = time.monotonic() + timeout_s
     jobs_dir = work_dir / "local-backend" / "jobs"
+    queued = work_dir / "local-backend" / "queued"
     while time.monotonic() < deadline:
         dirs = list(jobs_dir.glob("*")) if jobs_dir.exists() else []
-        if all((d / "exit_code").exists() or (d / "cancelled").exists() for d in dirs):
+        if all((d / "exit_code").exists() or (d / "cancelled").exists()
+               or (queued / d.name).exists() for d in dirs):
             return
         time.sleep(0.05)
     raise AssertionError(f"local backend jobs still running after {timeout_s} s")
