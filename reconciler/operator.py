@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from reconciler.documents import Doc, copy_for_change, iso, natural_key
 from reconciler.errors import McprodError
-from reconciler.store.cas import PAGE, bulk_cas, read_docs
+from reconciler.store.cas import PAGE, read_docs
 from reconciler.store.interface import Store
 
 Action = Literal["retry", "cancel"]
@@ -123,15 +123,16 @@ def matches(job: Mapping[str, Any], selector: Selector) -> bool:
     return True
 
 
-def _history(doc: Doc, action: str, now: dt.datetime, who: str, before: str) -> None:
+def _history(doc: Doc, action: str, at: str, who: str, before: str) -> None:
     doc.setdefault("operator_actions", []).append(
-        {"action": action, "at": iso(now), "by": who, "from_status": before}
+        {"action": action, "at": at, "by": who, "from_status": before}
     )
 
 
 def retried(job: Mapping[str, Any], now: dt.datetime, who: str) -> Doc:
     doc = copy_for_change(job)
-    _history(doc, "retry", now, who, str(job.get("status")))
+    at = iso(now)
+    _history(doc, "retry", at, who, str(job.get("status")))
     doc.update(
         status="waiting",
         site=None,
@@ -139,7 +140,7 @@ def retried(job: Mapping[str, Any], now: dt.datetime, who: str) -> Doc:
         not_before=None,
         reason=f"retried by operator {who}",
         attempts_counted_from=len(doc.get("attempts") or []),
-        updated_at=iso(now),
+        updated_at=at,
     )
     doc.pop("retry_checked", None)
     doc.pop("retry_decision", None)
@@ -149,8 +150,9 @@ def retried(job: Mapping[str, Any], now: dt.datetime, who: str) -> Doc:
 def cancelled(job: Mapping[str, Any], now: dt.datetime, who: str) -> Doc:
     doc = copy_for_change(job)
     before = str(job.get("status"))
-    _history(doc, "cancel", now, who, before)
-    doc.update(status="cancelled", reason=f"cancelled by operator {who}", updated_at=iso(now))
+    at = iso(now)
+    _history(doc, "cancel", at, who, before)
+    doc.update(status="cancelled", reason=f"cancelled by operator {who}", updated_at=at)
     if before in AT_A_SITE and doc.get("attempts"):
         doc["attempts"][-1]["status"] = "cancel_requested"
     return doc
@@ -159,16 +161,17 @@ def cancelled(job: Mapping[str, Any], now: dt.datetime, who: str) -> Doc:
 TRANSFORMS = {"retry": retried, "cancel": cancelled}
 
 
-# What a plan keeps of each selected job: enough to show it and to write it only if it
-# has not changed since (its revision), not the whole document: a plan may hold 100,000.
-_KEPT = ("_id", "_rev", "status", "module", "run", "subrun")
+# What a plan keeps of each selected job: enough to show it and to check, when it is
+# written, that it is still as the plan showed it; not the whole document: a plan may
+# hold 100,000.
+_KEPT = ("_id", "status", "module", "run", "subrun")
 
 
 @dataclass(frozen=True)
 class OperatorPlan:
     action: Action
     selector: Selector
-    jobs: tuple[Doc, ...]  # the selected jobs as read: the _KEPT fields
+    jobs: tuple[Doc, ...]  # the selected jobs as the views or documents showed them: _KEPT
 
     def counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -199,48 +202,59 @@ def unknown_label_error(store: Store, label: str, declared: Sequence[str]) -> st
     return f"--label {label}: no campaign of that name and no jobs with it (declared: {listed})"
 
 
-def _row_as_job(campaign: Any, value: Any) -> dict[str, Any]:
-    """What a `jobs_by_campaign` row says about its job, enough for `matches`."""
+def _row_as_job(row_id: Any, campaign: Any, value: Any) -> dict[str, Any]:
+    """What a `jobs_by_campaign` row says about its job: the _KEPT fields, and enough
+    for `matches`. The row is as untrusted as the document it comes from; `matches`
+    and the apply step check it as they check documents."""
     fields = value if isinstance(value, dict) else {}
-    return {"type": "job", "campaign": campaign, "module": fields.get("module"),
-            "status": fields.get("status"), "run": fields.get("run"),
-            "subrun": fields.get("subrun")}
+    return {"_id": row_id, "type": "job", "campaign": campaign,
+            **{name: fields.get(name) for name in _KEPT[1:]}}
 
 
-def candidate_ids(store: Store, selector: Selector) -> list[str]:
-    """Ids of the jobs the views say match (each document is checked again after it is
-    read): the rows carry status, module and run, so only the selected jobs are read,
-    not every job of the campaign."""
-    if selector.label:
+def _selected_from_rows(store: Store, selector: Selector) -> list[Doc]:
+    """The jobs of a label that match, from `jobs_by_campaign` alone: its rows carry
+    status, module, run and sub-run, so no document is read to plan."""
+    assert selector.label
+    rows = store.view(
+        "mcprod/jobs_by_campaign", startkey=[selector.label], endkey=[selector.label, {}]
+    )
+    jobs = (_row_as_job(row.id, row.key[0], row.value) for row in rows)
+    return [
+        {name: job[name] for name in _KEPT}
+        for job in jobs
+        if isinstance(job["_id"], str) and matches(job, selector)
+    ]
+
+
+def _selected_from_documents(store: Store, selector: Selector) -> list[Doc]:
+    """Jobs by status, across campaigns: `jobs_by_status_module` narrows them by
+    status and module; the documents of those (only) are read for runs and sub-runs."""
+    ids: set[str] = set()
+    for status in selector.statuses:
         rows = store.view(
-            "mcprod/jobs_by_campaign", startkey=[selector.label], endkey=[selector.label, {}]
+            "mcprod/jobs_by_status_module", startkey=[status], endkey=[status, {}],
+            reduce=False,
         )
-        rows = [row for row in rows if matches(_row_as_job(row.key[0], row.value), selector)]
-    else:
-        rows = []
-        for status in selector.statuses:
-            rows.extend(
-                row
-                for row in store.view(
-                    "mcprod/jobs_by_status_module",
-                    startkey=[status],
-                    endkey=[status, {}],
-                    reduce=False,
-                )
-                if not selector.module
-                or fnmatch.fnmatchcase(str(row.key[1]), selector.module)
-            )
-    return sorted({row.id for row in rows if row.id is not None})
+        ids.update(
+            row.id for row in rows
+            if row.id is not None
+            and (not selector.module or fnmatch.fnmatchcase(str(row.key[1]), selector.module))
+        )
+    chosen: list[Doc] = []
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), PAGE):  # a page at a time: memory stays flat
+        for doc in read_docs(store, ordered[start : start + PAGE]):
+            if matches(doc, selector):
+                chosen.append({name: doc.get(name) for name in _KEPT})
+    return chosen
 
 
 def plan_action(store: Store, action: Action, selector: Selector) -> OperatorPlan:
     selector = check_selector(action, selector)
-    ids = candidate_ids(store, selector)
-    chosen: list[Doc] = []
-    for start in range(0, len(ids), PAGE):  # a page at a time: memory stays flat
-        for doc in read_docs(store, ids[start : start + PAGE]):
-            if matches(doc, selector):
-                chosen.append({name: doc.get(name) for name in _KEPT})
+    if selector.label:
+        chosen = _selected_from_rows(store, selector)
+    else:
+        chosen = _selected_from_documents(store, selector)
     chosen.sort(key=lambda d: natural_key(str(d["_id"])))
     return OperatorPlan(action, selector, tuple(chosen))
 
@@ -267,20 +281,26 @@ def apply_plan(
     progress: Callable[[int, int], None] | None = None,
 ) -> Applied:
     """Write the change by compare-and-set, a page at a time (each page re-read: the plan
-    keeps only ids and revisions); a job changed since the plan read it is skipped."""
+    keeps only what it shows). A job is changed only while it still matches the
+    selection with the status the plan showed; one that moved on meanwhile (finished,
+    retried, cancelled by someone else) is skipped, as is one changed between this
+    read and the write."""
     transform = TRANSFORMS[plan.action]
     changed: list[str] = []
     lost: list[str] = []
     for start in range(0, len(plan.jobs), PAGE):
         page = plan.jobs[start : start + PAGE]
-        planned = {str(job["_id"]): job["_rev"] for job in page}
+        planned = {str(job["_id"]): job.get("status") for job in page}
         fresh = read_docs(store, list(planned))
-        current = [doc for doc in fresh if doc.get("_rev") == planned[str(doc["_id"])]]
+        current = [
+            doc for doc in fresh
+            if doc.get("status") == planned[str(doc["_id"])] and matches(doc, plan.selector)
+        ]
         unchanged = {str(doc["_id"]) for doc in current}
         lost.extend(job_id for job_id in planned if job_id not in unchanged)
-        written, conflicts = bulk_cas(store, [transform(doc, now, who) for doc in current])
-        changed.extend(str(doc["_id"]) for doc in written)
-        lost.extend(conflicts)
+        updates = [transform(doc, now, who) for doc in current]
+        for doc, result in zip(updates, store.bulk_update(updates), strict=True):
+            (changed if result.ok else lost).append(str(doc["_id"]))
         if progress is not None:
             progress(start + len(page), len(plan.jobs))
     log_id = f"oplog:{iso(now)}:{uuid.uuid4().hex[:8]}"

@@ -11,6 +11,7 @@ are needed, so this module itself imports nothing outside reconciler.cli.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -86,5 +87,14 @@ def run(argv: list[str] | None = None) -> int:
     return 0
 
 
+# Generation thresholds for CPython's cyclic collector. A command may hold a few hundred
+# thousand rows or documents at once (cancel of a big campaign, a first enqueue); with
+# the default (700, 10, 10) the collector walks all of them again every few thousand
+# allocations, which took up to a third of such a command. They hold no reference
+# cycles, so collecting less often frees no less.
+GC_THRESHOLDS = (100_000, 50, 100)
+
+
 def main() -> None:
+    gc.set_threshold(*GC_THRESHOLDS)
     sys.exit(run())

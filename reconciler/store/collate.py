@@ -62,9 +62,44 @@ def decode_text(text: str) -> Any:
     tag = text[:1]
     if tag == _STRING and text.find("\x00") == len(text) - 2:
         return text[1:-2]  # a string with no escape in it: most view values
-    if tag in (_ARRAY, _OBJECT):
-        return _decode_whole(text)  # a new list or dict each time: callers may change it
+    if tag == _ARRAY:
+        return _decode_flat_array(text)  # a new list each time: callers may change it
+    if tag == _OBJECT:
+        return _decode_whole(text)
     return _decode_scalar(text)
+
+
+def _number_at(text: str, at: int) -> int | float:
+    """The number whose 8 characters start at `at` (see `number_text`)."""
+    (bits,) = _UNPACK_U64(text[at : at + 8].encode("latin-1"))
+    bits = bits ^ (1 << 63) if bits >> 63 else bits ^ 0xFFFFFFFFFFFFFFFF
+    number: float = _UNPACK_DOUBLE(_PACK_U64(bits))[0]
+    if number.is_integer() and abs(number) < 2**53:
+        return int(number)
+    return number
+
+
+def _decode_flat_array(text: str) -> Any:
+    """An array of unescaped strings and numbers (most view keys) in one loop; anything
+    else goes through the general decoder."""
+    items: list[Any] = []
+    at, last = 1, len(text) - 1
+    while at < last:
+        tag = text[at]
+        if tag == _STRING:
+            end = text.find(_STRING_END, at + 1)
+            if end < 0 or "\x00" in text[at + 1 : end]:
+                return _decode_whole(text)
+            items.append(text[at + 1 : end])
+            at = end + 2
+        elif tag == _NUMBER and at + 9 <= last:
+            items.append(_number_at(text, at + 1))
+            at += 9
+        else:
+            return _decode_whole(text)
+    if at != last or text[last] != _END:
+        return _decode_whole(text)
+    return items
 
 
 def _decode_whole(text: str) -> Any:
@@ -178,12 +213,7 @@ def _decode(text: str, at: int) -> tuple[Any, int]:
     if tag == _STRING:
         return _decode_string(text, at)
     if tag == _NUMBER:
-        (bits,) = _UNPACK_U64(text[at : at + 8].encode("latin-1"))
-        bits = bits ^ (1 << 63) if bits >> 63 else bits ^ 0xFFFFFFFFFFFFFFFF
-        (number,) = _UNPACK_DOUBLE(_PACK_U64(bits))
-        if number.is_integer() and abs(number) < 2**53:
-            return int(number), at + 8
-        return number, at + 8
+        return _number_at(text, at), at + 8
     if tag == _ARRAY:
         items = []
         while text[at : at + 1] != _END:

@@ -23,7 +23,7 @@ import sqlite3
 import stat
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -49,7 +49,7 @@ _CONFLICT = "Document update conflict."
 _IDS_PER_QUERY = 500  # well under SQLite's limit on bound parameters
 _REBUILD_CHUNK = 5000  # documents read at a time when the view rows are rebuilt
 # How view rows are stored; bump it when `view_rows` changes shape.
-_ROWS_FORMAT = "write-time-6"
+_ROWS_FORMAT = "write-time-7"
 # The `_count` views' rows per key, changed with each document write (viewcols.counted_keys).
 _VIEW_COUNTS_SCHEMA = """CREATE TABLE view_counts (
     view INTEGER NOT NULL,
@@ -74,7 +74,8 @@ def _docs_schema(table: str) -> str:
     seq  INTEGER NOT NULL,  -- the change sequence: the changes feed is `seq` order
     id   TEXT NOT NULL UNIQUE,
     rev  TEXT NOT NULL,
-    body TEXT NOT NULL{columns}
+    body TEXT NOT NULL,
+    rows_sig TEXT NOT NULL,  -- `_rows_signature` of its `view_rows`: '' when it has none{columns}
 )"""
 
 
@@ -100,8 +101,8 @@ _ASCII_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 
 _INSERT_ROWS = "INSERT INTO view_rows (view, key, id, n, value) VALUES (?, ?, ?, ?, ?)"
 _INSERT_DOC = (
-    f"INSERT INTO docs (id, rev, seq, body, {', '.join(COLUMNS)})"
-    f" VALUES (?, ?, ?, ?{', ?' * len(COLUMNS)})"
+    f"INSERT INTO docs (id, rev, seq, body, rows_sig, {', '.join(COLUMNS)})"
+    f" VALUES (?, ?, ?, ?, ?{', ?' * len(COLUMNS)})"
 )
 _SEQ_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS docs_seq ON docs (seq)"
 
@@ -109,7 +110,7 @@ _SEQ_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS docs_seq ON docs (seq)"
 def _update_sql(changed: tuple[int, ...]) -> str:
     """An update that sets only the view columns that changed: SQLite rewrites an
     index when a column it uses is set, even to the same value."""
-    names = ("rev", "seq", "body", *(COLUMNS[i] for i in changed))
+    names = ("rev", "seq", "body", "rows_sig", *(COLUMNS[i] for i in changed))
     return f"UPDATE docs SET {', '.join(f'{name} = ?' for name in names)} WHERE rowid = ?"
 
 
@@ -121,6 +122,16 @@ def _next_rev(old_rev: str | None, body_json: str) -> str:
     generation = int(old_rev.split("-", 1)[0]) + 1 if old_rev else 1
     digest = hashlib.md5(((old_rev or "") + body_json).encode("utf-8"), usedforsecurity=False)
     return f"{generation}-{digest.hexdigest()}"
+
+
+def _rows_signature(rows: list[ViewRowTuple]) -> str:
+    """What a document's `view_rows` are, in 32 characters: an update compares it with
+    the stored one, and parses the old body for its old rows only when they differ
+    (a status change mostly leaves them alone)."""
+    if not rows:
+        return ""
+    text = "\x1e".join(f"{view}\x1f{key}\x1f{n}\x1f{value}" for view, key, _, n, value in rows)
+    return hashlib.md5(text.encode("utf-8", "surrogatepass"), usedforsecurity=False).hexdigest()
 
 
 def _bounds(low: Any, high: Any) -> tuple[str, str]:
@@ -135,6 +146,21 @@ def _body_of(doc: Doc) -> Doc:
     """What is stored: the document without `_rev` (`_id` stays; reads put it first again).
     No copy when there is no `_rev`, as in bulk creates: copying costs more than encoding."""
     return doc if "_rev" not in doc else {k: v for k, v in doc.items() if k != "_rev"}
+
+
+def _body_json(doc: Doc, encode: Callable[[Any], str]) -> str:
+    """`encode(_body_of(doc))`. A document as read (and changed) has `_id` and `_rev` as
+    its first members, so `_rev` is cut out of its JSON instead of the dict being copied
+    (the copy cost as much as the encoding)."""
+    if "_rev" in doc:
+        names = iter(doc)
+        if next(names) == "_id" and next(names) == "_rev":
+            whole = encode(doc)
+            head = '{"_id":' + encode(doc["_id"])
+            with_rev = head + ',"_rev":' + encode(doc["_rev"])
+            if whole.startswith(with_rev):
+                return head + whole[len(with_rev) :]
+    return encode(_body_of(doc))
 
 
 class SqliteStore:
@@ -284,8 +310,8 @@ class SqliteStore:
         cur.execute("DROP TABLE IF EXISTS view_rows")
         cur.execute(_VIEW_ROWS_SCHEMA)
         insert_doc = (
-            f"INSERT INTO docs_rebuilt (seq, id, rev, body, {', '.join(COLUMNS)})"
-            f" VALUES (?, ?, ?, ?{', ?' * len(COLUMNS)})"
+            f"INSERT INTO docs_rebuilt (seq, id, rev, body, rows_sig, {', '.join(COLUMNS)})"
+            f" VALUES (?, ?, ?, ?, ?{', ?' * len(COLUMNS)})"
         )
         after = 0
         while True:
@@ -299,8 +325,9 @@ class SqliteStore:
             docs = []
             for seq, doc_id, rev, body in chunk:
                 doc = {"_id": doc_id, **json.loads(body)}
-                rows.extend(view_rows_of(doc))
-                docs.append((seq, doc_id, rev, body, *columns_of(doc)))
+                doc_rows = view_rows_of(doc)
+                rows.extend(doc_rows)
+                docs.append((seq, doc_id, rev, body, _rows_signature(doc_rows), *columns_of(doc)))
             cur.executemany(insert_doc, docs)
             cur.executemany(_INSERT_ROWS, rows)
             after = chunk[-1][0]
@@ -375,7 +402,8 @@ class SqliteStore:
         Creating an existing id conflicts; updating needs the current `_rev`."""
         conflicts: dict[int, WriteResult] = {}
         with self._write() as cur:
-            current = self._current_revs(cur, [doc["_id"] for doc in docs])
+            stored = self._replaced(cur, [doc["_id"] for doc in docs])
+            current = {doc_id: row[0] for doc_id, row in stored.items()}
             accepted: list[tuple[Doc, str | None]] = []
             for position, doc in enumerate(docs):
                 doc_id = doc["_id"]
@@ -388,7 +416,7 @@ class SqliteStore:
                 accepted.append((doc, current.get(doc_id)))
                 # A second copy of the id later in the same batch must hold this new revision.
                 current[doc_id] = "(written in this batch)"
-            revs = iter(self._put(cur, accepted))
+            revs = iter(self._put(cur, accepted, stored))
         return [
             conflicts[i] if i in conflicts else WriteResult(doc["_id"], True, rev=next(revs))
             for i, doc in enumerate(docs)
@@ -550,63 +578,84 @@ class SqliteStore:
         return None if row is None else str(row[0])
 
     def _replaced(self, cur: sqlite3.Cursor, doc_ids: list[str]) -> dict[str, tuple[Any, ...]]:
-        """The rowid, stored JSON body and view columns of these documents: where they
-        are, and the rows and counts their views hold now."""
+        """The revision, rowid, rows signature and view columns of these documents: which
+        revision they are at, where they are, and the rows and counts their views hold."""
         stored: dict[str, tuple[Any, ...]] = {}
         for start in range(0, len(doc_ids), _IDS_PER_QUERY):
             chunk = doc_ids[start : start + _IDS_PER_QUERY]
             marks = ",".join("?" * len(chunk))
-            sql = (f"SELECT id, rowid, body, {', '.join(COLUMNS)} FROM docs"
+            sql = (f"SELECT id, rev, rowid, rows_sig, {', '.join(COLUMNS)} FROM docs"
                    f" WHERE id IN ({marks})")
             stored.update((row[0], row[1:]) for row in cur.execute(sql, chunk))
         return stored
 
-    def _current_revs(self, cur: sqlite3.Cursor, doc_ids: list[str]) -> dict[str, str]:
-        revs: dict[str, str] = {}
-        for start in range(0, len(doc_ids), _IDS_PER_QUERY):
-            chunk = doc_ids[start : start + _IDS_PER_QUERY]
+    def _old_rows(
+        self, cur: sqlite3.Cursor, rowids: dict[int, list[ViewRowTuple]]
+    ) -> list[tuple[set[ViewRowTuple], list[ViewRowTuple]]]:
+        """(the stored rows, the new rows) of documents whose rows changed, by rowid: the
+        stored rows are computed again from the stored body."""
+        pairs = []
+        numbers = list(rowids)
+        for start in range(0, len(numbers), _IDS_PER_QUERY):
+            chunk = numbers[start : start + _IDS_PER_QUERY]
             marks = ",".join("?" * len(chunk))
-            revs.update(cur.execute(f"SELECT id, rev FROM docs WHERE id IN ({marks})", chunk))
-        return revs
+            sql = f"SELECT rowid, id, body FROM docs WHERE rowid IN ({marks})"
+            for rowid, doc_id, body in cur.execute(sql, chunk):
+                old = set(view_rows_of({"_id": doc_id, **json.loads(body)}))
+                pairs.append((old, rowids[rowid]))
+        return pairs
 
-    def _put(self, cur: sqlite3.Cursor, items: list[tuple[Doc, str | None]]) -> list[str]:
-        """Write documents whose revisions the caller has checked; returns their new revisions."""
+    def _put(
+        self, cur: sqlite3.Cursor, items: list[tuple[Doc, str | None]],
+        stored: dict[str, tuple[Any, ...]] | None = None,
+    ) -> list[str]:
+        """Write documents whose revisions the caller has checked (against `stored`, the
+        `_replaced` rows when it read them); returns their new revisions."""
         seq = cur.execute("SELECT coalesce(max(seq), 0) FROM docs").fetchone()[0]
         inserts = []
         updates: dict[tuple[int, ...], list[tuple[Any, ...]]] = {}
         revs: list[str] = []
         view_rows: list[ViewRowTuple] = []
         counts: Counter[tuple[int, str]] = Counter()
-        replaced = self._replaced(cur, [doc["_id"] for doc, old_rev in items if old_rev])
+        replaced = stored if stored is not None else self._replaced(
+            cur, [doc["_id"] for doc, old_rev in items if old_rev]
+        )
         stale: list[tuple[int, str, str, int]] = []
+        rows_changed: dict[int, list[ViewRowTuple]] = {}  # by rowid: their new rows
         for doc, old_rev in items:
-            body_json = _dumps(_body_of(doc))
+            body_json = _body_json(doc, _ENCODER.encode)
             try:
                 rev = _next_rev(old_rev, body_json)
             except UnicodeEncodeError:
-                body_json = _ASCII_ENCODER.encode(_body_of(doc))
+                body_json = _body_json(doc, _ASCII_ENCODER.encode)
                 rev = _next_rev(old_rev, body_json)
             seq += 1
             columns = columns_of(doc)
             revs.append(rev)
-            counts.update(counted_keys(columns))
             new_rows = view_rows_of(doc)
+            signature = _rows_signature(new_rows)
             old = replaced.pop(doc["_id"], None) if old_rev else None
             if old is None:
                 if old_rev:  # checked in this transaction: cannot be gone
                     raise StoreError(f"{self._display}: {doc['_id']} vanished while written")
-                inserts.append((doc["_id"], rev, seq, body_json, *columns))
+                inserts.append((doc["_id"], rev, seq, body_json, signature, *columns))
+                counts.update(counted_keys(columns))
                 view_rows.extend(new_rows)
                 continue
-            rowid, old_body, old_columns = old[0], old[1], old[2:]
-            pairs = enumerate(zip(old_columns, columns, strict=True))
-            changed = tuple(i for i, (was, now) in pairs if was != now)
-            updates.setdefault(changed, []).append(
-                (rev, seq, body_json, *(columns[i] for i in changed), rowid)
+            rowid, old_signature, old_columns = old[1], old[2], old[3:]
+            changed = () if old_columns == columns else tuple(
+                [i for i, was in enumerate(old_columns) if was != columns[i]]
             )
-            counts.subtract(counted_keys(old_columns))
-            # Only the rows that changed are touched: a status change leaves most alone.
-            old_rows = set(view_rows_of({"_id": doc["_id"], **json.loads(old_body)}))
+            updates.setdefault(changed, []).append(
+                (rev, seq, body_json, signature, *(columns[i] for i in changed), rowid)
+            )
+            if changed:
+                counts.subtract(counted_keys(old_columns, changed))
+                counts.update(counted_keys(columns, changed))
+            if signature != old_signature:
+                rows_changed[rowid] = new_rows
+        # Only the rows that changed are touched (read before the updates below).
+        for old_rows, new_rows in self._old_rows(cur, rows_changed):
             stale.extend(row[:4] for row in old_rows.difference(new_rows))
             view_rows.extend(row for row in new_rows if row not in old_rows)
         if stale:  # the old revisions' rows go in the same transaction

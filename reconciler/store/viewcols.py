@@ -23,7 +23,8 @@ Python's sqlite3 binds those on its fast path). Pure: no I/O here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -237,37 +238,82 @@ FLAG_COLUMNS: tuple[str, ...] = tuple(f"f_{i}" for i in range(len(_LAYOUT.flags)
 COLUMNS: tuple[str, ...] = ELEMENT_COLUMNS + FLAG_COLUMNS
 
 
+# A whole number's collation text, remembered: runs, indexes and priorities repeat.
+_int_text = functools.lru_cache(maxsize=65536)(sort_text)
+
+
+def _value_source(leaf: Expr) -> list[str]:
+    """Source lines setting `v` to the leaf's value, as `views.py_expr` computes it."""
+    if leaf.kind == "id":
+        return ["    v = doc['_id']"]
+    lines = [f"    v = get({leaf.name!r})"]
+    if leaf.kind == "neg":
+        lines.append("    v = -v if isinstance(v, (int, float))"
+                     " and not isinstance(v, bool) else None")
+    elif leaf.kind == "last":
+        lines.append(f"    v = v[-1].get({leaf.names[0]!r})"
+                     " if isinstance(v, list) and v and isinstance(v[-1], dict) else None")
+    return lines
+
+
+def _leaf_source(column: int, leaf: Expr) -> list[str]:
+    """Source lines setting `cN` to the leaf's element text, inline: this runs for every
+    field of every document written."""
+    return [
+        *_value_source(leaf),
+        "    t = type(v)",
+        "    if t is str and v.isascii() and '\\x00' not in v:",
+        f"        c{column} = '\\x05' + v + '\\x00\\x00'",
+        "    elif t is int:",
+        f"        c{column} = int_text(v)",
+        "    elif v is None:",
+        f"        c{column} = {sort_text(None)!r}",
+        "    else:",
+        f"        c{column} = sort_text(v)",
+    ]
+
+
 def _columns_function(doc_type: str) -> Callable[[Doc], tuple[Any, ...]]:
     """The column values of a document of this type: the element columns of the fields
-    its views read ('' for the others) and its flags (1 or 0)."""
+    its views read ('' for the others) and its flags (1 or 0).
+
+    Compiled from source, as `dataclasses` and `namedtuple` build their methods: the
+    plain form (a list of per-column functions) spent more on calls than on encoding,
+    and every document written goes through here."""
     used = {
         leaf
         for number, spec in enumerate(VIEWS)
         if number in COLUMN_VIEWS and spec.doc_type == doc_type
         for leaf in _leaves(spec.key) + _leaves(spec.value)
     }
-    encoders = [_leaf_encoder(leaf) if leaf in used else None for leaf in _LAYOUT.elements]
-    label_at = next(
-        (i for i, leaf in enumerate(_LAYOUT.elements) if leaf.kind == "label"), None
-    )
-    # '' and 0, not NULL: see the module docstring (a flag of 0 keeps the row out of
-    # every index; an element column is read only through a flagged index).
-    flag_checks: list[list[Callable[[Doc], bool]] | None] = [
-        [*(py_cond(c) for c in conditions), *([_has_label] if per_label else [])]
-        if flag_type == doc_type else None
-        for flag_type, conditions, per_label in _LAYOUT.flags
-    ]
-
-    def columns(doc: Doc) -> tuple[Any, ...]:
-        values: list[Any] = [
-            "" if enc is None or (i == label_at and not _has_label(doc)) else enc(doc)
-            for i, enc in enumerate(encoders)
-        ]
-        for checks in flag_checks:
-            values.append(0 if checks is None or not all(check(doc) for check in checks) else 1)
-        return tuple(values)
-
-    return columns
+    scope: dict[str, Any] = {"sort_text": sort_text, "int_text": _int_text,
+                             "has_label": _has_label}
+    lines = ["def columns(doc):", "    get = doc.get"]
+    names: list[str] = []
+    for column, leaf in enumerate(_LAYOUT.elements):
+        names.append(f"c{column}")
+        if leaf not in used:
+            lines.append(f"    c{column} = ''")
+        elif leaf.kind == "label":
+            # '' and 0, not NULL: see the module docstring (a flag of 0 keeps the row out
+            # of every index; an element column is read only through a flagged index).
+            scope[f"e{column}"] = _leaf_encoder(leaf)
+            lines.append(f"    c{column} = e{column}(doc) if has_label(doc) else ''")
+        else:
+            lines.extend(_leaf_source(column, leaf))
+    for number, (flag_type, conditions, per_label) in enumerate(_LAYOUT.flags):
+        checks = [*(py_cond(c) for c in conditions), *([_has_label] if per_label else [])]
+        if flag_type != doc_type:
+            names.append("0")
+            continue
+        for position, check in enumerate(checks):
+            scope[f"check{number}_{position}"] = check
+        test = " and ".join(f"check{number}_{i}(doc)" for i in range(len(checks))) or "True"
+        names.append(f"(1 if {test} else 0)")
+    lines.append(f"    return ({', '.join(names)},)")
+    exec("\n".join(lines), scope)  # the source is built above from our view definitions
+    function: Callable[[Doc], tuple[Any, ...]] = scope["columns"]
+    return function
 
 
 _BY_TYPE = {doc_type: _columns_function(doc_type) for doc_type, _, _ in _LAYOUT.flags}
@@ -284,12 +330,70 @@ def columns_of(doc: Doc) -> tuple[Any, ...]:
     return columns(doc)
 
 
-def counted_keys(columns: Sequence[Any]) -> list[tuple[int, str]]:
+def plain_columns_of(doc: Doc) -> tuple[Any, ...]:
+    """`columns_of` straight from the view definitions (`py_expr`, `py_cond`,
+    `sort_text`): the reference the compiled functions are tested against."""
+    doc_type = doc.get("type")
+    if type(doc_type) is not str or doc_type not in _BY_TYPE:
+        return _NO_COLUMNS
+    if str(doc["_id"]).startswith("_design/"):
+        return _NO_COLUMNS
+    used = {
+        leaf
+        for number, spec in enumerate(VIEWS)
+        if number in COLUMN_VIEWS and spec.doc_type == doc_type
+        for leaf in _leaves(spec.key) + _leaves(spec.value)
+    }
+    values: list[Any] = []
+    for leaf in _LAYOUT.elements:
+        if leaf not in used or (leaf.kind == "label" and not _has_label(doc)):
+            values.append("")
+        elif leaf.kind == "label":
+            values.append(sort_text(doc["labels"][0]))
+        else:
+            values.append(sort_text(py_expr(leaf)(doc, None)))
+    for flag_type, conditions, per_label in _LAYOUT.flags:
+        emits = flag_type == doc_type and all(py_cond(c)(doc) for c in conditions) and (
+            not per_label or _has_label(doc))
+        values.append(1 if emits else 0)
+    return tuple(values)
+
+
+# Per counted view: the column positions its key and flag read.
+_COUNTED_READS = tuple(
+    frozenset([flag_at, *(part for part in parts if isinstance(part, int))])
+    for _, flag_at, parts in _LAYOUT.counted
+)
+
+
+def _counted_key_function(parts: tuple[str | int, ...]) -> Callable[[Sequence[Any]], str]:
+    """The key of a counted view's row from a document's columns, compiled (see
+    `_columns_function`): literal texts and column values concatenated."""
+    terms = " + ".join(repr(p) if isinstance(p, str) else f"c[{p}]" for p in parts) or "''"
+    scope: dict[str, Any] = {}
+    exec(f"def key(c):\n    return {terms}", scope)  # from our view definitions
+    function: Callable[[Sequence[Any]], str] = scope["key"]
+    return function
+
+
+_COUNTED = tuple(
+    (number, flag_at, reads, _counted_key_function(parts))
+    for (number, flag_at, parts), reads in zip(_LAYOUT.counted, _COUNTED_READS, strict=True)
+)
+
+
+def counted_keys(
+    columns: Sequence[Any], changed: Collection[int] | None = None
+) -> list[tuple[int, str]]:
     """(view number, key) of each `_count` view row a document with these column values
     (`columns_of`) emits: the store adds and removes these from `view_counts` with the
-    document, so a grouped count reads a few rows per key instead of every index entry."""
+    document, so a grouped count reads a few rows per key instead of every index entry.
+    With `changed` (column positions), only the views reading one of those columns:
+    the others' rows are the same before and after an update."""
+    if changed is None:
+        return [(number, key(columns)) for number, flag_at, _, key in _COUNTED
+                if columns[flag_at] == 1]
     return [
-        (number, "".join([p if isinstance(p, str) else columns[p] for p in parts]))
-        for number, flag_at, parts in _LAYOUT.counted
-        if columns[flag_at] == 1
+        (number, key(columns)) for number, flag_at, reads, key in _COUNTED
+        if columns[flag_at] == 1 and not reads.isdisjoint(changed)
     ]

@@ -102,6 +102,26 @@ def _compiled_by_type() -> dict[str, list[_RowsFn]]:
 
 
 _COMPILED = _compiled_by_type()
+# Per document type, the array fields its multi-row views emit from: the per-attempt
+# views' `each`, and `labels` for the per-label views (their rows after the first label).
+_SOURCES = {
+    doc_type: tuple(dict.fromkeys(
+        "labels" if spec.per_label else str(spec.each)
+        for spec in VIEWS
+        if spec.doc_type == doc_type and (spec.per_label or spec.each is not None)
+    ))
+    for doc_type in _COMPILED
+}
+
+
+def _emits_nothing(doc: Doc, sources: tuple[str, ...]) -> bool:
+    """No multi-row view can emit for a document without attempts and with at most one
+    label (most waiting jobs): the views are not run."""
+    for name in sources:
+        items = doc.get(name)
+        if isinstance(items, list) and len(items) > (1 if name == "labels" else 0):
+            return False
+    return True
 
 
 def view_rows_of(doc: Doc) -> list[ViewRowTuple]:
@@ -109,10 +129,11 @@ def view_rows_of(doc: Doc) -> list[ViewRowTuple]:
     CouchDB)."""
     doc_id = doc["_id"]
     doc_type = doc.get("type")
-    compiled = _COMPILED.get(doc_type) if isinstance(doc_type, str) else None
+    if not isinstance(doc_type, str) or doc_type not in _COMPILED:
+        return []
     rows: list[ViewRowTuple] = []
-    if compiled and not doc_id.startswith("_design/"):
-        for view_rows in compiled:
+    if not doc_id.startswith("_design/") and not _emits_nothing(doc, _SOURCES[doc_type]):
+        for view_rows in _COMPILED[doc_type]:
             view_rows(doc, doc_id, rows)
     return rows
 

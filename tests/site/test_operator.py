@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.operator import Selector, matches, parse_runs, plan_action
+from reconciler.operator import Selector, apply_plan, matches, parse_runs, plan_action
 from reconciler.site.decisions import attempts_run, mark_failed, mark_submitted, reserve
 from reconciler.store.cas import bulk_cas
 from reconciler.store.interface import Store
@@ -202,9 +202,29 @@ def test_a_selection_reads_only_the_jobs_it_selects(store: Store) -> None:
     add_jobs(store, range(1, 41))
     fail(store, range(41, 44))
     counting = _CountingReads(store)
+    # By label: the campaign's view rows carry status, module, run and sub-run.
     plan = plan_action(counting, "retry", Selector(label="water"))  # type: ignore[arg-type]
     assert [job["run"] for job in plan.jobs] == [41, 42, 43]
-    assert counting.read == 3
-    counting.read = 0
+    assert counting.read == 0
     plan = plan_action(counting, "cancel", Selector(label="water", runs=(5, 6)))  # type: ignore[arg-type]
-    assert [job["run"] for job in plan.jobs] == [5, 6] and counting.read == 2
+    assert [job["run"] for job in plan.jobs] == [5, 6] and counting.read == 0
+    # By status across campaigns: only the jobs of that status are read, for their runs.
+    plan = plan_action(counting, "retry", Selector(statuses=("failed",), runs=(42, 43)))  # type: ignore[arg-type]
+    assert [job["run"] for job in plan.jobs] == [42, 43] and counting.read == 3
+
+
+def test_a_job_that_moved_on_after_the_plan_is_left_alone(store: Store) -> None:
+    jobs = add_jobs(store, range(1, 4))
+    plan = plan_action(store, "cancel", Selector(label="water"))
+    assert [job["status"] for job in plan.jobs] == ["waiting"] * 3
+    # Meanwhile a site reserves run 2, and run 3 gets an unrelated update.
+    reserved = reserve(jobs[1], "here", NOW)
+    touched = {**jobs[2], "priority": 7}
+    bulk_cas(store, [reserved, touched])
+    applied = apply_plan(store, plan, NOW, "tester")
+    assert sorted(applied.skipped) == [jobs[1]["_id"]]
+    assert sorted(applied.changed) == sorted([jobs[0]["_id"], jobs[2]["_id"]])
+    statuses = {doc["_id"]: doc["status"] for doc in store.get_many([j["_id"] for j in jobs])
+                if doc}
+    assert statuses == {jobs[0]["_id"]: "cancelled", jobs[1]["_id"]: "reserved",
+                        jobs[2]["_id"]: "cancelled"}

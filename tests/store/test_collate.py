@@ -91,3 +91,11 @@ def test_nul_and_lone_surrogates_round_trip_and_keep_strings_apart() -> None:
         assert decode_key(sort_key([value, 1])) == [value, 1]
     assert len({sort_key(value) for value in odd}) == len(odd)
     assert sort_key("a") < sort_key("a\x00") < sort_key("a\x00b") < sort_key("ab")
+
+
+def test_flat_and_mixed_arrays_decode_alike() -> None:
+    """Arrays of plain strings and numbers take a one-loop path; any other element (an
+    escape, a nested array, null) takes the general one: both give the same values."""
+    for value in ([], ["a"], ["a", 1, -2.5, "b"], [1e300, 0, "z"], ["a\x00b", 1], [[1], "a"],
+                  ["a", None, True], ["a", {"b": [2]}], ["\ud800", 3], [2**60, "x"]):
+        assert decode_key(sort_key(value)) == value, value

@@ -4,11 +4,14 @@ sees it, from any connection, and no row of an older revision survives."""
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from reconciler.store.collate import sort_text
 from reconciler.store.design import ensure_design
 from reconciler.store.sqlite import SqliteStore
+from reconciler.store.viewcols import columns_of, counted_keys, plain_columns_of
 from reconciler.store.viewrows import generic_rows_of, view_rows_of
 from reconciler.store.views import VIEWS, python_map
 from tests.store.corpus import data_docs, job_docs
@@ -83,21 +86,11 @@ ODD_DOCS = [
 def test_the_compiled_rows_are_the_view_definitions_rows() -> None:
     """The write path's fast encoders against the plain definitions, on every corpus
     document and on documents with odd field types (untrusted input)."""
-    for doc in job_docs() + data_docs() + ODD_DOCS:
+    for doc in job_docs() + data_docs() + ODD_DOCS + _odd_values():
         assert view_rows_of(doc) == generic_rows_of(doc), doc["_id"]
 
 
-def test_every_view_answers_its_definition_rows_in_collation_order(tmp_path: Path) -> None:
-    """The views kept as indexes on the document columns, those kept as rows, and the
-    per-label ones (first label indexed, the others as rows) all return exactly the rows
-    the definitions emit, in CouchDB order: corpus and odd documents, written, then
-    rewritten so the update path is checked too."""
-    docs = job_docs() + data_docs() + ODD_DOCS
-    store = SqliteStore(tmp_path / "state.db", create=True)
-    ensure_design(store)
-    assert all(r.ok for r in store.bulk_create([{**d, "version": 0} for d in docs]))
-    current = [d for d in store.get_many([d["_id"] for d in docs]) if d]
-    assert all(r.ok for r in store.bulk_update([{**d, "version": 1} for d in current]))
+def _assert_views_are_the_definitions_rows(store: SqliteStore, docs: list[dict[str, Any]]) -> None:
     for spec in VIEWS:
         expected = sorted(
             ((sort_text(key), doc["_id"], n), key, value)
@@ -113,4 +106,58 @@ def test_every_view_answers_its_definition_rows_in_collation_order(tmp_path: Pat
         if spec.reduce:
             counts = store.view(f"mcprod/{spec.name}", group_level=9)
             assert sum(r.value for r in counts) == len(expected)
+
+
+def test_every_view_answers_its_definition_rows_in_collation_order(tmp_path: Path) -> None:
+    """The views kept as indexes on the document columns, those kept as rows, and the
+    per-label ones (first label indexed, the others as rows) all return exactly the rows
+    the definitions emit, in CouchDB order: corpus and odd documents, written, then
+    rewritten so the update path is checked too: once with the same rows, once with
+    each document given another's body (rows added, removed and changed)."""
+    docs = job_docs() + data_docs() + ODD_DOCS
+    store = SqliteStore(tmp_path / "state.db", create=True)
+    ensure_design(store)
+    assert all(r.ok for r in store.bulk_create([{**d, "version": 0} for d in docs]))
+    current = [d for d in store.get_many([d["_id"] for d in docs]) if d]
+    assert all(r.ok for r in store.bulk_update([{**d, "version": 1} for d in current]))
+    _assert_views_are_the_definitions_rows(store, docs)
+
+    bodies = [{k: v for k, v in d.items() if k != "_id"} for d in docs]
+    rotated = [{**bodies[(i + 7) % len(docs)], "_id": d["_id"]} for i, d in enumerate(docs)]
+    revs = {d["_id"]: d["_rev"] for d in store.get_many([d["_id"] for d in docs]) if d}
+    assert all(r.ok for r in store.bulk_update([{**d, "_rev": revs[d["_id"]]} for d in rotated]))
+    _assert_views_are_the_definitions_rows(store, rotated)
     store.close()
+
+
+def _odd_values() -> list[dict[str, Any]]:
+    """Job documents whose view fields hold every JSON type (untrusted input)."""
+    base = job_docs()[0]
+    odd: list[Any] = [None, True, False, 0, -0.0, 1.5, -3, 2**60, "", "é", "a\x00b", "\ud800",
+                      [], [1, "x"], {}, {"n": 1}]
+    docs = []
+    for n, value in enumerate(odd):
+        docs.append({**base, "_id": f"job:odd:{n}", "priority": value, "status": value,
+                     "site": value, "attempts": [{"n": value, "work_dir": value}],
+                     "labels": [value], "run": value})
+        docs.append({**base, "_id": f"job:odd:last:{n}", "attempts": value})
+    return docs
+
+
+def test_the_compiled_columns_are_the_view_definitions_columns() -> None:
+    for doc in job_docs() + data_docs() + ODD_DOCS + _odd_values():
+        assert columns_of(doc) == plain_columns_of(doc), doc["_id"]
+
+
+def test_the_counts_an_update_changes_are_those_of_its_changed_columns() -> None:
+    """An update moves only the counted rows of views reading a changed column: the same
+    change to `view_counts` as removing every old row and adding every new one."""
+    docs = job_docs() + _odd_values()
+    for old, new in zip(docs, docs[1:] + docs[:1], strict=True):
+        before, after = columns_of(old), columns_of(new)
+        changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+        whole = Counter(counted_keys(after))
+        whole.subtract(counted_keys(before))
+        part = Counter(counted_keys(after, changed))
+        part.subtract(counted_keys(before, changed))
+        assert +whole == +part and -whole == -part, (old["_id"], new["_id"])
