@@ -218,12 +218,13 @@ def _selected_from_rows(store: Store, selector: Selector) -> list[Doc]:
     rows = store.view(
         "mcprod/jobs_by_campaign", startkey=[selector.label], endkey=[selector.label, {}]
     )
-    jobs = (_row_as_job(row.id, row.key[0], row.value) for row in rows)
-    return [
-        {name: job[name] for name in _KEPT}
-        for job in jobs
-        if isinstance(job["_id"], str) and matches(job, selector)
-    ]
+    chosen: list[Doc] = []
+    for row in rows:
+        job = _row_as_job(row.id, row.key[0], row.value)
+        if isinstance(job["_id"], str) and matches(job, selector):
+            del job["type"], job["campaign"]  # what is left is _KEPT
+            chosen.append(job)
+    return chosen
 
 
 def _selected_from_documents(store: Store, selector: Selector) -> list[Doc]:

@@ -25,6 +25,8 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import compress
+from operator import ne
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +106,7 @@ _INSERT_DOC = (
     f"INSERT INTO docs (id, rev, seq, body, rows_sig, {', '.join(COLUMNS)})"
     f" VALUES (?, ?, ?, ?, ?{', ?' * len(COLUMNS)})"
 )
+_POSITIONS = range(len(COLUMNS))  # column positions, to pick the changed ones
 _SEQ_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS docs_seq ON docs (seq)"
 
 
@@ -644,7 +647,7 @@ class SqliteStore:
                 continue
             rowid, old_signature, old_columns = old[1], old[2], old[3:]
             changed = () if old_columns == columns else tuple(
-                [i for i, was in enumerate(old_columns) if was != columns[i]]
+                compress(_POSITIONS, map(ne, old_columns, columns))
             )
             updates.setdefault(changed, []).append(
                 (rev, seq, body_json, signature, *(columns[i] for i in changed), rowid)

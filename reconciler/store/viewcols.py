@@ -133,27 +133,36 @@ def _key_sql(expr: Expr, column_of: dict[Expr, str]) -> str:
     raise ValueError(f"a single-row view cannot use {expr.kind!r} in its key")
 
 
+def _view_value_source(expr: Expr, column_of: dict[Expr, str], columns: tuple[str, ...],
+                  scope: dict[str, Any]) -> str:
+    """A Python expression of (row, doc_id) for the view's value."""
+    if expr.kind in ("field", "neg", "last", "label"):
+        return f"decode(row[{columns.index(column_of[expr])}])"
+    if expr.kind == "id":
+        return "doc_id"
+    if expr.kind == "const":
+        name = f"const{len(scope)}"
+        scope[name] = expr.const
+        return name
+    parts = [_view_value_source(p, column_of, columns, scope) for p in expr.items]
+    if expr.kind == "array":
+        return f"[{', '.join(parts)}]"
+    if expr.kind == "object":
+        members = ", ".join(f"{n!r}: {part}" for n, part in zip(expr.names, parts, strict=True))
+        return f"{{{members}}}"
+    raise ValueError(f"a single-row view cannot use {expr.kind!r} in its value")
+
+
 def _value_builder(
     expr: Expr, column_of: dict[Expr, str], columns: tuple[str, ...]
 ) -> Callable[[Sequence[str], str], Any]:
-    """A function of (the value columns' bytes, doc id) returning the view's value."""
-    if expr.kind in ("field", "neg", "last", "label"):
-        at = columns.index(column_of[expr])
-        return lambda row, doc_id: decode_text(row[at])
-    if expr.kind == "id":
-        return lambda row, doc_id: doc_id
-    if expr.kind == "const":
-        value = expr.const
-        return lambda row, doc_id: value
-    parts = [_value_builder(p, column_of, columns) for p in expr.items]
-    if expr.kind == "array":
-        return lambda row, doc_id: [part(row, doc_id) for part in parts]
-    if expr.kind == "object":
-        names = expr.names
-        return lambda row, doc_id: {
-            n: part(row, doc_id) for n, part in zip(names, parts, strict=True)
-        }
-    raise ValueError(f"a single-row view cannot use {expr.kind!r} in its value")
+    """A function of (the value columns' texts, doc id) returning the view's value,
+    compiled like `_columns_function`: a view read decodes every row's value."""
+    scope: dict[str, Any] = {"decode": decode_text}
+    source = _view_value_source(expr, column_of, columns, scope)
+    exec(f"def value(row, doc_id):\n    return {source}", scope)  # from our definitions
+    function: Callable[[Sequence[str], str], Any] = scope["value"]
+    return function
 
 
 def _leaf_encoder(leaf: Expr) -> Callable[[Doc], str]:
@@ -242,7 +251,7 @@ COLUMNS: tuple[str, ...] = ELEMENT_COLUMNS + FLAG_COLUMNS
 _int_text = functools.lru_cache(maxsize=65536)(sort_text)
 
 
-def _value_source(leaf: Expr) -> list[str]:
+def _leaf_value_source(leaf: Expr) -> list[str]:
     """Source lines setting `v` to the leaf's value, as `views.py_expr` computes it."""
     if leaf.kind == "id":
         return ["    v = doc['_id']"]
@@ -260,7 +269,7 @@ def _leaf_source(column: int, leaf: Expr) -> list[str]:
     """Source lines setting `cN` to the leaf's element text, inline: this runs for every
     field of every document written."""
     return [
-        *_value_source(leaf),
+        *_leaf_value_source(leaf),
         "    t = type(v)",
         "    if t is str and v.isascii() and '\\x00' not in v:",
         f"        c{column} = '\\x05' + v + '\\x00\\x00'",
