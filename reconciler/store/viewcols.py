@@ -315,10 +315,20 @@ def _columns_function(doc_type: str) -> Callable[[Doc], tuple[Any, ...]]:
         if flag_type != doc_type:
             names.append("0")
             continue
-        for position, check in enumerate(checks):
+        tests = []
+        for position, (check, condition) in enumerate(
+            zip(checks, [*conditions, None], strict=False)
+        ):
+            if condition is not None and condition.kind == "equals" and type(
+                condition.value
+            ) is str:
+                # `py_cond`'s equals, inline for the usual case: a string field value
+                tests.append(f"type(get({condition.name!r})) is str"
+                             f" and get({condition.name!r}) == {condition.value!r}")
+                continue
             scope[f"check{number}_{position}"] = check
-        test = " and ".join(f"check{number}_{i}(doc)" for i in range(len(checks))) or "True"
-        names.append(f"(1 if {test} else 0)")
+            tests.append(f"check{number}_{position}(doc)")
+        names.append(f"(1 if {' and '.join(tests) or 'True'} else 0)")
     lines.append(f"    return ({', '.join(names)},)")
     exec("\n".join(lines), scope)  # the source is built above from our view definitions
     function: Callable[[Doc], tuple[Any, ...]] = scope["columns"]
