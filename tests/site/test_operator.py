@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from reconciler.documents import job_id
 from reconciler.operator import Selector, apply_plan, matches, parse_runs, plan_action
 from reconciler.site.decisions import attempts_run, mark_failed, mark_submitted, reserve
 from reconciler.store.cas import bulk_cas
 from reconciler.store.interface import Store
 from tests.helpers import run_mcprod
+from tests.services.couchserver import http_json
 from tests.site.cycle_support import run_forked
 from tests.site.support import NOW, add_jobs, fresh_store, job_doc
 
@@ -19,6 +23,21 @@ from tests.site.support import NOW, add_jobs, fresh_store, job_doc
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     return fresh_store(f"sqlite:///{tmp_path}/.mcprod/state.db", tmp_path)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("couch", marks=pytest.mark.couch)])
+def either_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A fresh store of each kind: the plan reads view rows, which both must give alike."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/.mcprod/state.db"
+    else:
+        url = f"{request.getfixturevalue('couch_server_url')}/mcprod_ops_{uuid.uuid4().hex}"
+        http_json("PUT", url)
+    opened = fresh_store(url, tmp_path)
+    yield opened
+    opened.close()
+    if request.param == "couch":
+        http_json("DELETE", url)
 
 
 def fail(store: Store, runs: range, reason: str = "segfault") -> None:
@@ -228,3 +247,25 @@ def test_a_job_that_moved_on_after_the_plan_is_left_alone(store: Store) -> None:
                 if doc}
     assert statuses == {jobs[0]["_id"]: "cancelled", jobs[1]["_id"]: "reserved",
                         jobs[2]["_id"]: "cancelled"}
+
+
+def test_plan_and_apply_agree_on_both_stores(either_store: Store) -> None:
+    """Selection by label, module, runs and status from the view rows, and the apply
+    step's re-check, on the embedded store and on the CouchDB-compatible server."""
+    jobs = add_jobs(either_store, range(1, 9))
+    fail(either_store, range(9, 11))
+    plan = plan_action(either_store, "cancel",
+                       Selector(label="water", module="Water*", runs=(3, 10)))
+    assert [(job["run"], job["status"]) for job in plan.jobs] == [
+        (3, "waiting"), (4, "waiting"), (5, "waiting"), (6, "waiting"), (7, "waiting"),
+        (8, "waiting"), (9, "failed"), (10, "failed"),
+    ]
+    bulk_cas(either_store, [reserve(jobs[3], "here", NOW)])  # run 4 is taken meanwhile
+    applied = apply_plan(either_store, plan, NOW, "tester")
+    assert list(applied.skipped) == [jobs[3]["_id"]]
+    assert len(applied.changed) == 7
+    after = {d["run"]: d["status"] for d in either_store.get_many(
+        [j["_id"] for j in jobs] + [job_id("WaterBi214", r, 0, 1) for r in (9, 10)]) if d}
+    assert after == {1: "waiting", 2: "waiting", 3: "cancelled", 4: "reserved",
+                     5: "cancelled", 6: "cancelled", 7: "cancelled", 8: "cancelled",
+                     9: "cancelled", 10: "cancelled"}
