@@ -166,18 +166,26 @@ def warm_up(base: str) -> None:
     http_json("DELETE", scratch)
 
 
+def wal_connection(path: Path) -> sqlite3.Connection:
+    """A connection as the SQLite store sets its own: autocommit, WAL, NORMAL sync."""
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+# The store's JSON encoder settings: every baseline encodes as the store does.
+ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False).encode
+
+
 class RawSqlite:
     """The baseline: the same documents as JSON rows into one SQLite table, encoded with
     the same encoder and written in the same transactions, in WAL mode like the store."""
 
     def __init__(self, path: Path) -> None:
-        self.conn = sqlite3.connect(str(path), isolation_level=None)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn = wal_connection(path)
         self.conn.execute("CREATE TABLE docs (id TEXT PRIMARY KEY, body TEXT NOT NULL)")
-        self.encode = json.JSONEncoder(
-            separators=(",", ":"), ensure_ascii=False, check_circular=False
-        ).encode
+        self.encode = ENCODE
 
     def bulk_create(self, batch: list[dict[str, Any]]) -> None:
         self.conn.execute("BEGIN IMMEDIATE")
@@ -197,13 +205,9 @@ class IndexedSqlite:
 
     def __init__(self, path: Path, docs: list[dict[str, Any]]) -> None:
         SqliteStore(path, create=True).close()
-        self.conn = sqlite3.connect(str(path), isolation_level=None)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn = wal_connection(path)
         self.conn.execute("PRAGMA cache_size=-65536")
-        self.encode = json.JSONEncoder(
-            separators=(",", ":"), ensure_ascii=False, check_circular=False
-        ).encode
+        self.encode = ENCODE
         self.prepared: dict[str, tuple[Any, ...]] = {}
         for seq, doc in enumerate(docs, start=1):
             rows = view_rows_of(doc)

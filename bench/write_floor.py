@@ -23,7 +23,6 @@ Run: .venv/bin/python bench/write_floor.py [--docs N] [--batch N]
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sqlite3
 import sys
@@ -36,7 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.store import job_doc
+from bench.store import ENCODE, job_doc, wal_connection
 from reconciler.store.sqlite import (
     _INSERT_DOC,
     _SEQ_INDEX,
@@ -60,9 +59,7 @@ Setup = Callable[[sqlite3.Connection], None]
 
 
 def _connect(folder: str, name: str, setup: Setup) -> sqlite3.Connection:
-    conn = sqlite3.connect(os.path.join(folder, f"{name}.db"), isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
+    conn = wal_connection(Path(folder) / f"{name}.db")
     conn.execute("PRAGMA cache_size=-65536")
     setup(conn)
     return conn
@@ -102,8 +99,7 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=500)
     args = parser.parse_args()
     docs = [job_doc(i) for i in range(args.docs)]
-    encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False,
-                              check_circular=False).encode
+    encode = ENCODE
     prepared: dict[str, tuple[Any, ...]] = {}
     for seq, doc in enumerate(docs, start=1):
         prepared[doc["_id"]] = (doc["_id"], f"1-{uuid.uuid4().hex}", seq,
